@@ -1,0 +1,158 @@
+//! The assessment: findings and scores the analyzers derive from a snapshot.
+//!
+//! Language-neutral on purpose: a finding names its rule and carries numbers; the
+//! report looks up titles and explanations in the message catalogs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The dimensions every finding and score belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Cpu,
+    Memory,
+    StorageIo,
+    Network,
+    OsConfig,
+    DbConfig,
+    SessionsLocking,
+    SqlWorkload,
+    Security,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 9] = [
+        Self::Cpu,
+        Self::Memory,
+        Self::StorageIo,
+        Self::Network,
+        Self::OsConfig,
+        Self::DbConfig,
+        Self::SessionsLocking,
+        Self::SqlWorkload,
+        Self::Security,
+    ];
+
+    /// The snake_case id used in files and message keys.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Memory => "memory",
+            Self::StorageIo => "storage_io",
+            Self::Network => "network",
+            Self::OsConfig => "os_config",
+            Self::DbConfig => "db_config",
+            Self::SessionsLocking => "sessions_locking",
+            Self::SqlWorkload => "sql_workload",
+            Self::Security => "security",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// A measured or configured value with its unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Number { value: f64, unit: Unit },
+    Text { text: String },
+}
+
+impl Value {
+    pub fn number(value: f64, unit: Unit) -> Self {
+        Self::Number { value, unit }
+    }
+    pub fn text(text: impl Into<String>) -> Self {
+        Self::Text { text: text.into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A plain number or count.
+    None,
+    Percent,
+    Bytes,
+    Milliseconds,
+    PerSecond,
+    /// Pages per second (swap).
+    PagesPerSecond,
+}
+
+/// One piece of evidence: the metric, what was seen, and the threshold it crossed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Metric id, e.g. `cpu.busy_pct.p95` or `sysctl.vm.swappiness`.
+    pub metric: String,
+    pub observed: Value,
+    /// The threshold crossed, e.g. `> 85`; `None` for context-only evidence.
+    pub threshold: Option<String>,
+}
+
+/// A problem a rule found, with the evidence that makes it true.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule id, e.g. `host.cpu.saturation`.
+    pub rule_id: String,
+    pub dimension: Dimension,
+    pub severity: Severity,
+    /// What the finding is about when not the whole host: a device, an interface.
+    pub subject: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// Points this finding costs its dimension's score.
+    pub penalty: u32,
+}
+
+/// A rule that could not be evaluated because its input is missing from the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotEvaluated {
+    pub rule_id: String,
+    /// What was missing, e.g. `table host_disk` or `facts os.transparent_hugepages`.
+    pub missing: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DimensionScore {
+    pub dimension: Dimension,
+    /// 0 (worst) to 100 (nothing found); `None` when no rule of the dimension could run.
+    pub score: Option<u8>,
+    /// The rule ids of the findings that cost points.
+    pub findings: Vec<String>,
+}
+
+/// Summary numbers the report shows next to the findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub id: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub generated_at: DateTime<Utc>,
+    pub tool_version: String,
+    /// The baseline the rules were judged against (`builtin` or a file name).
+    pub baseline: String,
+    /// Findings, most severe and costly first.
+    pub findings: Vec<Finding>,
+    pub not_evaluated: Vec<NotEvaluated>,
+    pub scores: Vec<DimensionScore>,
+    /// Mean of the dimensions that could be scored.
+    pub overall: Option<u8>,
+    pub metrics: Vec<Metric>,
+}
+
+impl Assessment {
+    pub fn metric(&self, id: &str) -> Option<&Value> {
+        self.metrics.iter().find(|m| m.id == id).map(|m| &m.value)
+    }
+}

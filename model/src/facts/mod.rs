@@ -1,0 +1,13 @@
+//! Typed facts documents: what probes learned once per collection (not sampled).
+//!
+//! Every field a probe may fail to read is an `Option`: `None` is "unknown", never zero.
+
+pub mod host;
+pub mod network;
+pub mod os;
+
+pub use host::{
+    CpuFacts, DiskFacts, FilesystemFacts, HostFacts, InterfaceFacts, MemoryFacts, Virtualization,
+};
+pub use network::{NetworkFacts, TcpCounters, TcpRtt};
+pub use os::{NumaNode, OsFacts, ProcessLimits, ThpFacts, TimeSync};

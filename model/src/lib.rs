@@ -1,0 +1,48 @@
+//! perfdiag's shared data model: the snapshot file and the documents derived from it.
+//!
+//! Probes write a [`Snapshot`]; analyzers read it and produce an [`Assessment`];
+//! advice turns that into a [`Plan`]. This crate is kept light (no polars, no database
+//! drivers) so every other crate can depend on it cheaply.
+
+pub mod assessment;
+pub mod error;
+pub mod facts;
+pub mod manifest;
+mod parquet_io;
+pub mod plan;
+pub mod snapshot;
+pub mod table;
+
+pub use assessment::{
+    Assessment, Dimension, DimensionScore, Evidence, Finding, Metric, NotEvaluated, Severity,
+    Unit, Value,
+};
+pub use error::SnapshotError;
+pub use manifest::{
+    CollectionWindow, HostIdentity, Manifest, ProbeRecord, ProbeStatus, SCHEMA_VERSION,
+    SchemaVersion,
+};
+pub use plan::{Phase, Plan, PlanStep, Risk, Script, StepState, Verification};
+pub use snapshot::{Snapshot, default_file_name};
+pub use table::{Column, ColumnData, ColumnType, Table, col};
+
+/// Table names used across crates, so a typo is a compile error.
+pub mod tables {
+    /// Per-CPU and all-CPU utilisation samples.
+    pub const HOST_CPU: &str = "host_cpu";
+    /// Host-wide samples: load, memory, swap, context switches, TCP.
+    pub const HOST_SYSTEM: &str = "host_system";
+    /// Per-device disk samples.
+    pub const HOST_DISK: &str = "host_disk";
+    /// Per-interface network samples.
+    pub const HOST_NET: &str = "host_net";
+    /// Top processes by CPU and by memory over the window.
+    pub const PROCESSES: &str = "processes";
+}
+
+/// Facts document names.
+pub mod facts_names {
+    pub const HOST: &str = "host";
+    pub const OS: &str = "os";
+    pub const NETWORK: &str = "network";
+}
