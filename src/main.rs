@@ -1,1 +1,30 @@
-fn main() {}
+//! perfdiag: database performance diagnosis and tuning.
+//!
+//! The pipeline, one module a stage: `collection` (probes → snapshot), the
+//! `perfdiag-analyzers` crate (snapshot → assessment), `perfdiag-advice` (assessment →
+//! plan), `report` (everything → HTML/JSON). `commands` wires them to the CLI.
+
+mod cli;
+mod collection;
+mod commands;
+mod report;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit code when the output was written but a probe failed.
+const EXIT_PROBE_FAILED: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli.command) {
+        Ok(commands::Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::ProbeFailed) => ExitCode::from(EXIT_PROBE_FAILED),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

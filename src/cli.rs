@@ -1,0 +1,185 @@
+//! The command line: verbs, their options, and the help that teaches them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Lang;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error: nothing was written (the message says why and what to do)
+  2  invalid command line
+  3  output written, but at least one probe failed (see `perfdiag snapshot inspect`)";
+
+/// Database performance diagnosis and tuning.
+///
+/// perfdiag collects facts and samples from a host (and, later, its databases) into one
+/// snapshot file, assesses every bottleneck against baselines, turns the findings into
+/// an ordered optimization plan, and writes a report. It never changes the system it
+/// looks at: plans are scripts for a person to review and run.
+#[derive(Debug, Parser)]
+#[command(name = "perfdiag", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect, assess, plan and report on the local host in one go.
+    ///
+    /// Samples the host for --duration, writes the snapshot next to the report, and
+    /// prints a summary. Example: `perfdiag diagnose --duration 60s -o report.html`
+    Diagnose(DiagnoseArgs),
+    /// Collect a snapshot of the local host: facts, OS parameters and samples.
+    ///
+    /// Read-only and light (well under 1% of a core). Ctrl-C ends the sampling window
+    /// early and still writes the snapshot. Example: `perfdiag collect --duration 5m`
+    Collect(CollectArgs),
+    /// Make a report from a snapshot taken earlier (here or on another machine).
+    ///
+    /// Example: `perfdiag report perfdiag-db01-20261129T080000Z.pdsnap -o db01.html`
+    Report(ReportArgs),
+    /// Look inside snapshot files.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
+    /// How long to sample: `90` or `90s`, `5m`, `1h`.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub duration: Duration,
+    /// Time between samples: `1s`, `500ms`, `5s`.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub interval: Duration,
+    /// A `host:port` to measure TCP connect round trips to (repeatable), e.g. the
+    /// database server seen from the application server.
+    #[arg(long = "target", value_name = "HOST:PORT")]
+    pub targets: Vec<String>,
+    /// How many top processes to keep, by CPU and by memory.
+    #[arg(long, default_value_t = 15)]
+    pub top_processes: usize,
+    /// Read /proc, /sys and /etc under DIR instead of / (for a container that
+    /// mounts the host's directories elsewhere, or a captured fixture tree).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub host_root: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    /// Snapshot file to write [default: perfdiag-<host>-<time>.pdsnap].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Report language [default: from the system locale].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// A baseline file overriding the built-in thresholds (see docs/baselines.md).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// HTML report to write.
+    #[arg(short, long, default_value = "perfdiag-report.html")]
+    pub output: PathBuf,
+    /// Snapshot file to write [default: perfdiag-<host>-<time>.pdsnap beside the report].
+    #[arg(long)]
+    pub snapshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A single self-contained HTML file.
+    Html,
+    /// The report model as JSON, for other tools.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The snapshot file.
+    pub snapshot: PathBuf,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// File to write [default: the snapshot's name with .html or .json].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Show a snapshot's manifest: host, window, probe statuses and table sizes.
+    Inspect {
+        /// The snapshot file.
+        file: PathBuf,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses `90`, `90s`, `500ms`, `5m`, `2h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: try 30s, 5m or 1h"))?;
+    let secs = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit `{other}` in `{text}`: use ms, s, m or h")),
+    };
+    if secs <= 0.0 || !secs.is_finite() {
+        return Err(format!("`{text}` must be longer than zero"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("5 days").is_err());
+        assert!(parse_duration("abc").is_err());
+    }
+}

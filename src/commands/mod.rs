@@ -1,0 +1,65 @@
+//! The CLI verbs, each in its own file.
+
+mod collect;
+mod diagnose;
+mod inspect;
+mod report;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use perfdiag_analyzers::Baseline;
+use perfdiag_model::{Assessment, Plan, ProbeStatus, Snapshot};
+
+use crate::cli::{AnalysisArgs, Command, SnapshotCommand};
+use crate::report::{Catalog, Lang};
+
+/// How a command ended when it did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    /// Output written, but at least one probe failed.
+    ProbeFailed,
+}
+
+pub fn run(command: Command) -> Result<Outcome> {
+    match command {
+        Command::Diagnose(args) => diagnose::run(&args),
+        Command::Collect(args) => collect::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Snapshot(SnapshotCommand::Inspect { file, json }) => inspect::run(&file, json),
+    }
+}
+
+fn outcome_of(snapshot: &Snapshot) -> Outcome {
+    if snapshot
+        .manifest()
+        .probes
+        .iter()
+        .any(|p| p.status == ProbeStatus::Failed)
+    {
+        Outcome::ProbeFailed
+    } else {
+        Outcome::Clean
+    }
+}
+
+/// Assessment, plan and catalog for a snapshot: the part `diagnose` and `report` share.
+fn assess_and_plan(
+    snapshot: &Snapshot,
+    args: &AnalysisArgs,
+) -> Result<(Assessment, Plan, Catalog)> {
+    let baseline = match &args.baseline {
+        Some(path) => Baseline::from_file(path)?,
+        None => Baseline::builtin(),
+    };
+    let assessment =
+        perfdiag_analyzers::assess(snapshot, &baseline).context("assessing the snapshot")?;
+    let plan = perfdiag_advice::plan(&assessment, snapshot);
+    let catalog = Catalog::load(args.lang.unwrap_or_else(Lang::from_env))?;
+    Ok((assessment, plan, catalog))
+}
+
+fn write_file(path: &Path, content: &str) -> Result<()> {
+    std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+}

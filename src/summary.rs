@@ -1,0 +1,54 @@
+//! The terminal summary printed after a collection or a diagnosis.
+
+use perfdiag_model::{ProbeStatus, Snapshot};
+
+use crate::report::{Catalog, Report};
+
+/// One line per probe that did not simply succeed, so problems are not missed.
+pub fn print_probes(snapshot: &Snapshot) {
+    for p in &snapshot.manifest().probes {
+        if p.status != ProbeStatus::Ok {
+            eprintln!(
+                "probe {}: {}{}{}",
+                p.id,
+                p.status,
+                p.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+                p.hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
+            );
+        }
+    }
+}
+
+pub fn print_assessment(report: &Report, c: &Catalog) {
+    let overall = report
+        .overall
+        .map_or_else(|| c.text("summary.not_scored"), |s| s.to_string());
+    println!("{}: {overall}", c.text("summary.overall"));
+    for s in &report.scores {
+        if let Some(score) = s.score {
+            println!("  {:<24} {score:>3}", s.label);
+        }
+    }
+    if report.findings.is_empty() {
+        println!("{}", c.text("summary.no_findings"));
+    }
+    for f in &report.findings {
+        let evidence = f
+            .evidence
+            .first()
+            .map(|e| format!(" — {} = {}", e.metric, e.observed))
+            .unwrap_or_default();
+        println!(
+            "  [{}] {}{}{evidence}",
+            f.severity_label,
+            f.title,
+            f.subject.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+        );
+    }
+    if !report.steps.is_empty() {
+        println!("{}:", c.text("section.plan"));
+        for s in &report.steps {
+            println!("  {}. {} [{}]", s.number, s.title, s.phase);
+        }
+    }
+}
