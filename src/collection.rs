@@ -14,7 +14,7 @@ use perfdiag_model::facts::HostFacts;
 use perfdiag_model::{
     CollectionWindow, HostIdentity, ProbeRecord, ProbeStatus, Snapshot, facts_names, tables,
 };
-use perfdiag_probes::{Root, host, network, os, processes::ProcessTracker, sampler::Sampler};
+use perfdiag_probes::{ProbeError, ProcessTracker, Root, Sampler, host, network, os};
 
 use crate::cli::SamplingArgs;
 
@@ -90,7 +90,7 @@ pub fn collect(args: &SamplingArgs, stop: &AtomicBool) -> Snapshot {
         Err(e) => {
             snapshot.record_probe(ProbeRecord {
                 id: "sampler".into(),
-                status: if e.is_unsupported() {
+                status: if matches!(e, ProbeError::Unsupported(_)) {
                     ProbeStatus::Skipped
                 } else {
                     ProbeStatus::Failed

@@ -12,8 +12,14 @@ pub fn print_probes(snapshot: &Snapshot) {
                 "probe {}: {}{}{}",
                 p.id,
                 p.status,
-                p.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
-                p.hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
+                p.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+                p.hint
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -42,7 +48,10 @@ pub fn print_assessment(report: &Report, c: &Catalog) {
             "  [{}] {}{}{evidence}",
             f.severity_label,
             f.title,
-            f.subject.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+            f.subject
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
         );
     }
     if !report.steps.is_empty() {

@@ -1,1 +1,101 @@
-//! placeholder
+//! perfdiag's assessment: judges a snapshot against a baseline.
+//!
+//! ```text
+//! Snapshot ──► frames (polars) ──► metrics (HostStats) ──► rules ──► findings ──► scores
+//!                                          ▲
+//!                       Baseline (thresholds, as data)
+//! ```
+//! The entry point is [`assess`]. Findings are language-neutral (rule id, numbers,
+//! thresholds); their titles and rationales live in the report's message catalogs.
+
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
+use perfdiag_model::{Assessment, NotEvaluated, Snapshot, facts_names};
+use serde::de::DeserializeOwned;
+
+pub mod baseline;
+pub mod error;
+pub mod frames;
+pub mod metrics;
+mod rules;
+pub mod score;
+#[cfg(test)]
+mod test_support;
+
+pub use baseline::{Baseline, Direction, Levels, RuleSpec};
+pub use error::AnalyzeError;
+pub use rules::implemented_rule_ids;
+
+use frames::{Missing, Need};
+use metrics::HostStats;
+use rules::Inputs;
+
+/// Judges `snapshot` against every enabled rule of `baseline`.
+///
+/// A rule whose input is absent (a table or facts document the snapshot lacks, a probe
+/// that failed) does not fire: it is listed in `not_evaluated` with what was missing.
+/// Disabled rules appear nowhere.
+pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, AnalyzeError> {
+    let stats = HostStats::compute(snapshot)?;
+    let inputs = Inputs {
+        stats: &stats,
+        host: load_fact(snapshot, facts_names::HOST),
+        os: load_fact(snapshot, facts_names::OS),
+        network: load_fact(snapshot, facts_names::NETWORK),
+    };
+    let mut findings = Vec::new();
+    let mut not_evaluated = Vec::new();
+    let mut evaluated = BTreeSet::new();
+    for spec in baseline.rules().iter().filter(|r| r.enabled) {
+        // Every baseline rule is implemented: `Baseline` checks it at load.
+        let Some(def) = rules::definition(&spec.id) else {
+            continue;
+        };
+        match (def.eval)(&inputs, spec) {
+            Ok(found) => {
+                evaluated.insert(spec.dimension);
+                findings.extend(found);
+            }
+            Err(Missing(missing)) => not_evaluated.push(NotEvaluated {
+                rule_id: spec.id.clone(),
+                missing,
+            }),
+        }
+    }
+    findings.sort_by(|a, b| {
+        (
+            Reverse(a.severity),
+            Reverse(a.penalty),
+            &a.rule_id,
+            &a.subject,
+        )
+            .cmp(&(
+                Reverse(b.severity),
+                Reverse(b.penalty),
+                &b.rule_id,
+                &b.subject,
+            ))
+    });
+    let (scores, overall) = score::score(&findings, &evaluated);
+    Ok(Assessment {
+        generated_at: chrono::Utc::now(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        baseline: baseline.name().to_owned(),
+        findings,
+        not_evaluated,
+        scores,
+        overall,
+        metrics: stats.summary(),
+    })
+}
+
+/// A facts document, or why it is unavailable. A document that does not parse costs
+/// only the rules that read it, never the whole assessment.
+fn load_fact<T: DeserializeOwned>(snapshot: &Snapshot, name: &str) -> Need<T> {
+    match snapshot.fact::<T>(name) {
+        Ok(Some(fact)) => Ok(fact),
+        Ok(None) => Err(Missing(format!("facts {name}"))),
+        Err(e) => Err(Missing(format!("readable facts {name} ({e})"))),
+    }
+}

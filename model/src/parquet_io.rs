@@ -128,11 +128,15 @@ pub fn decode(bytes: Vec<u8>) -> Result<Table, ParquetError> {
                 ColumnData::Int64(v) | ColumnData::Timestamp(v) => {
                     read_optional::<Int64Type, _>(raw, rows, max_def, v, |x| x)?;
                 }
-                ColumnData::Float64(v) => read_optional::<DoubleType, _>(raw, rows, max_def, v, |x| x)?,
+                ColumnData::Float64(v) => {
+                    read_optional::<DoubleType, _>(raw, rows, max_def, v, |x| x)?
+                }
                 ColumnData::Bool(v) => read_optional::<BoolType, _>(raw, rows, max_def, v, |x| x)?,
-                ColumnData::Utf8(v) => read_optional::<ByteArrayType, _>(raw, rows, max_def, v, |b| {
-                    String::from_utf8_lossy(b.data()).into_owned()
-                })?,
+                ColumnData::Utf8(v) => {
+                    read_optional::<ByteArrayType, _>(raw, rows, max_def, v, |b| {
+                        String::from_utf8_lossy(b.data()).into_owned()
+                    })?
+                }
             }
         }
     }
@@ -154,7 +158,8 @@ where
     let mut values = Vec::with_capacity(rows);
     let mut read = 0;
     while read < rows {
-        let (records, _, _) = reader.read_records(rows - read, Some(&mut defs), None, &mut values)?;
+        let (records, _, _) =
+            reader.read_records(rows - read, Some(&mut defs), None, &mut values)?;
         if records == 0 {
             return Err(ParquetError::General(format!(
                 "column chunk ended after {read} of {rows} rows"

@@ -184,8 +184,9 @@ impl Snapshot {
         for entry in &manifest.tables {
             let entry_name = format!("tables/{}.parquet", entry.name);
             let bytes = read_entry(path, &mut archive, &entry_name)?;
-            let table = parquet_io::decode(bytes)
-                .map_err(|e| corrupt(format!("{entry_name} is not a readable Parquet file: {e}")))?;
+            let table = parquet_io::decode(bytes).map_err(|e| {
+                corrupt(format!("{entry_name} is not a readable Parquet file: {e}"))
+            })?;
             tables.insert(entry.name.clone(), table);
         }
         Ok(Self {
@@ -243,17 +244,22 @@ fn read_checked_manifest<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
 ) -> Result<Manifest, SnapshotError> {
     if archive.index_for_name(MANIFEST).is_none() {
-        return Err(not_a_snapshot(path, "it is a zip archive without manifest.json"));
+        return Err(not_a_snapshot(
+            path,
+            "it is a zip archive without manifest.json",
+        ));
     }
     let bytes = read_entry(path, archive, MANIFEST)?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        SnapshotError::Corrupt {
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Corrupt {
             path: path.to_owned(),
             detail: format!("manifest.json is not valid JSON: {e}"),
-        }
-    })?;
+        })?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-        return Err(not_a_snapshot(path, "its manifest.json is not a perfdiag manifest"));
+        return Err(not_a_snapshot(
+            path,
+            "its manifest.json is not a perfdiag manifest",
+        ));
     }
     // Check the version before the shape: a newer major may have changed the shape.
     let major = value
@@ -306,7 +312,16 @@ fn read_entry<R: Read + Seek>(
 pub fn default_file_name(hostname: &str, at: chrono::DateTime<chrono::Utc>) -> PathBuf {
     let host: String = hostname
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    PathBuf::from(format!("perfdiag-{host}-{}.pdsnap", at.format("%Y%m%dT%H%M%SZ")))
+    PathBuf::from(format!(
+        "perfdiag-{host}-{}.pdsnap",
+        at.format("%Y%m%dT%H%M%SZ")
+    ))
 }

@@ -75,7 +75,9 @@ impl Table {
     #[must_use]
     pub fn with(mut self, name: &str, data: ColumnData) -> Self {
         assert!(
-            self.columns.first().is_none_or(|c| c.data.len() == data.len()),
+            self.columns
+                .first()
+                .is_none_or(|c| c.data.len() == data.len()),
             "column {name} has {} rows, the table has {}",
             data.len(),
             self.rows()

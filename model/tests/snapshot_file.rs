@@ -38,7 +38,10 @@ fn sample_snapshot() -> Snapshot {
     snap.put_table(
         "host_cpu",
         Table::new()
-            .with("ts", col::timestamp([Some(1_000_000), Some(2_000_000), None]))
+            .with(
+                "ts",
+                col::timestamp([Some(1_000_000), Some(2_000_000), None]),
+            )
             .with("cpu", col::utf8([Some("all"), None, Some("cpu1")]))
             .with("busy_pct", col::f64([Some(12.5), Some(f64::MAX), None]))
             .with("count", col::i64([None, Some(-3), Some(i64::MAX)]))

@@ -56,7 +56,12 @@ pub fn run(path: &Path, json: bool) -> Result<Outcome> {
     }
     println!("\ntables");
     for t in &manifest.tables {
-        println!("  {:<12} {:>7} rows  {} columns", t.name, t.rows, t.columns.len());
+        println!(
+            "  {:<12} {:>7} rows  {} columns",
+            t.name,
+            t.rows,
+            t.columns.len()
+        );
     }
     println!("\nfacts       {}", manifest.facts.join(", "));
     Ok(Outcome::Clean)

@@ -45,7 +45,9 @@ pub fn draw(series: &Series) -> Charts {
         .map(|(i, (name, _))| (name.clone(), hex(PALETTE[i % PALETTE.len()])))
         .collect();
     Charts {
-        cpu: (series.cpu.len() >= 2).then(|| cpu_chart(&series.cpu)).flatten(),
+        cpu: (series.cpu.len() >= 2)
+            .then(|| cpu_chart(&series.cpu))
+            .flatten(),
         memory: (series.mem_available_pct.len() >= 2)
             .then(|| lines_chart(&[(LINE, &series.mem_available_pct)]))
             .flatten(),
@@ -92,12 +94,8 @@ fn cpu_chart(points: &[CpuPoint]) -> Option<String> {
             .x_label_formatter(&|x| format!("{x:.0}s"))
             .draw()
             .ok()?;
-        let layers: [fn(&CpuPoint) -> f64; 4] = [
-            |p| p.user,
-            |p| p.system,
-            |p| p.iowait,
-            |p| p.steal,
-        ];
+        let layers: [fn(&CpuPoint) -> f64; 4] =
+            [|p| p.user, |p| p.system, |p| p.iowait, |p| p.steal];
         // Draw the tallest stack first so each layer shows on top of the one below.
         for level in (0..layers.len()).rev() {
             let colour = CPU_COLOURS[level].1;
@@ -134,7 +132,10 @@ fn lines_chart(lines: &[(RGBColor, &[(f64, f64)])]) -> Option<String> {
             .ok()?;
         for (colour, points) in lines {
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(2),
+                ))
                 .ok()?;
         }
         root.present().ok()?;

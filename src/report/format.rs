@@ -57,7 +57,11 @@ pub fn value(v: &Value, catalog: &Catalog) -> String {
             Unit::Milliseconds => format!("{} ms", number(*value, 2)),
             Unit::PerSecond => format!("{}{}", number(*value, 1), catalog.text("unit.per_second")),
             Unit::PagesPerSecond => {
-                format!("{} {}", number(*value, 1), catalog.text("unit.pages_per_second"))
+                format!(
+                    "{} {}",
+                    number(*value, 1),
+                    catalog.text("unit.pages_per_second")
+                )
             }
         },
     }

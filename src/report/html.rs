@@ -4,7 +4,8 @@
 //! engine; only our own CSS and charts are inserted raw.
 
 use anyhow::{Context, Result};
-use minijinja::{AutoEscape, Environment, context};
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, Value, context};
 
 use super::charts::{self, CPU_COLOURS};
 use super::i18n::Catalog;
@@ -45,8 +46,8 @@ pub fn render(report: &Report, catalog: &Catalog) -> Result<String> {
     let html = env
         .get_template("report.html.j2")?
         .render(context! {
-            r => report,
-            charts => charts::draw(&report.series),
+            r => Value::from(Serde(report)),
+            charts => Value::from(Serde(charts::draw(&report.series))),
             cpu_legend => cpu_legend,
             css => CSS,
         })

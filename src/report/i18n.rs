@@ -36,13 +36,6 @@ impl Lang {
         }
     }
 
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::ZhCn => "zh-CN",
-        }
-    }
-
     fn sources(self) -> &'static [(&'static str, &'static str)] {
         macro_rules! catalog {
             ($lang:literal, $file:literal) => {
@@ -95,6 +88,7 @@ impl Catalog {
             .map_or_else(|| format!("[[{key}]]"), str::to_owned)
     }
 
+    #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.messages.keys().map(String::as_str)
     }
@@ -145,8 +139,7 @@ mod tests {
             for key in catalog.keys() {
                 assert!(
                     !catalog.text(key).trim().is_empty(),
-                    "{} {key} is empty",
-                    lang.code()
+                    "{lang:?} {key} is empty"
                 );
             }
         }
@@ -157,6 +150,9 @@ mod tests {
         let en = Catalog::load(Lang::En).unwrap();
         assert_eq!(en.text("no.such.key"), "[[no.such.key]]");
         assert_eq!(en.text("dimension.cpu"), "CPU");
-        assert_eq!(Catalog::load(Lang::ZhCn).unwrap().text("dimension.memory"), "内存");
+        assert_eq!(
+            Catalog::load(Lang::ZhCn).unwrap().text("dimension.memory"),
+            "内存"
+        );
     }
 }

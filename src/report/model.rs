@@ -3,8 +3,7 @@
 
 use perfdiag_model::facts::{HostFacts, OsFacts};
 use perfdiag_model::{
-    Assessment, ColumnData, Finding, Plan, PlanStep, Snapshot, Table, facts_names,
-    tables,
+    Assessment, ColumnData, Finding, Plan, PlanStep, Snapshot, Table, facts_names, tables,
 };
 use serde::Serialize;
 
@@ -255,9 +254,13 @@ fn environment(h: &HostFacts, c: &Catalog) -> EnvironmentView {
         os: h.os_name.clone(),
         kernel: opt(h.kernel.clone()),
         arch: h.arch.clone(),
-        uptime: opt(h
-            .uptime_secs
-            .map(|s| format!("{} {}", format::number(s as f64 / 86400.0, 1), c.text("env.days")))),
+        uptime: opt(h.uptime_secs.map(|s| {
+            format!(
+                "{} {}",
+                format::number(s as f64 / 86400.0, 1),
+                c.text("env.days")
+            )
+        })),
         virtualization: virt,
         cpu_model: opt(h.cpu.model.clone()),
         sockets: opt(h.cpu.sockets.map(|v| v.to_string())),
@@ -412,7 +415,11 @@ fn series(snapshot: &Snapshot) -> Series {
         }
     }
     if let Some(t) = snapshot.table(tables::HOST_DISK) {
-        let (ts, dev, util) = (timestamps(t, "ts"), strings(t, "device"), floats(t, "util_pct"));
+        let (ts, dev, util) = (
+            timestamps(t, "ts"),
+            strings(t, "device"),
+            floats(t, "util_pct"),
+        );
         let mut by_device: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
         for i in 0..t.rows() {
             let (Some(ts), Some(d), Some(u)) = (ts[i], dev[i].as_ref(), util[i]) else {

@@ -1,0 +1,225 @@
+//! The host, OS and network rules: one registry, one module per area.
+//!
+//! A rule reads the precomputed [`HostStats`] and the facts documents, and either
+//! returns its findings (possibly none) or says which input it lacked. Thresholds come
+//! from the [`RuleSpec`] of the baseline, never from the code.
+
+use perfdiag_model::facts::{HostFacts, NetworkFacts, OsFacts};
+use perfdiag_model::{Evidence, Finding, Severity, Value};
+
+use crate::baseline::{Direction, RuleSpec};
+use crate::frames::{Missing, Need};
+use crate::metrics::HostStats;
+use crate::score;
+
+mod cpu;
+mod disk;
+mod memory;
+mod network;
+mod os;
+
+/// What the rules read: the sampled numbers and the facts documents.
+#[derive(Debug)]
+pub(crate) struct Inputs<'a> {
+    pub stats: &'a HostStats,
+    pub host: Need<HostFacts>,
+    pub os: Need<OsFacts>,
+    #[allow(dead_code)] // no host rule reads it yet; database rules will.
+    pub network: Need<NetworkFacts>,
+}
+
+impl Inputs<'_> {
+    pub fn host(&self) -> Need<&HostFacts> {
+        self.host.as_ref().map_err(Clone::clone)
+    }
+    pub fn os(&self) -> Need<&OsFacts> {
+        self.os.as_ref().map_err(Clone::clone)
+    }
+    /// A sysctl of the `os` facts, parsed as an integer.
+    pub fn sysctl(&self, name: &str) -> Need<i64> {
+        self.os()?
+            .sysctl_i64(name)
+            .ok_or_else(|| Missing(format!("sysctl {name} in facts os")))
+    }
+}
+
+/// A rule's verdict: its findings (none when all is well), or the missing input.
+pub(crate) type Outcome = Need<Vec<Finding>>;
+
+/// A rule implemented in code.
+#[derive(Debug)]
+pub(crate) struct RuleDef {
+    pub id: &'static str,
+    /// How the rule compares; the baseline must agree.
+    pub direction: Direction,
+    /// Names of the alternative threshold sets the rule understands.
+    pub variants: &'static [&'static str],
+    pub eval: fn(&Inputs<'_>, &RuleSpec) -> Outcome,
+}
+
+/// Every rule, in the order they are evaluated.
+pub(crate) const REGISTRY: &[RuleDef] = &[
+    cpu::SATURATION,
+    cpu::IOWAIT,
+    cpu::STEAL,
+    memory::PRESSURE,
+    memory::SWAPPING,
+    disk::AWAIT,
+    disk::UTILISATION,
+    network::ERRORS,
+    network::RETRANSMITS,
+    os::THP,
+    os::SWAPPINESS,
+    os::DIRTY,
+    os::SOMAXCONN,
+    os::NOFILE,
+    os::CLOCK,
+    os::ZONE_RECLAIM,
+    os::GOVERNOR,
+];
+
+pub(crate) fn definition(id: &str) -> Option<&'static RuleDef> {
+    REGISTRY.iter().find(|d| d.id == id)
+}
+
+/// The ids of every implemented rule.
+pub fn implemented_rule_ids() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|d| d.id)
+}
+
+/// Evidence that crossed `threshold`.
+pub(crate) fn crossed(metric: &str, observed: Value, threshold: String) -> Evidence {
+    Evidence {
+        metric: metric.to_owned(),
+        observed,
+        threshold: Some(threshold),
+    }
+}
+
+/// Evidence given for context only.
+pub(crate) fn context(metric: &str, observed: Value) -> Evidence {
+    Evidence {
+        metric: metric.to_owned(),
+        observed,
+        threshold: None,
+    }
+}
+
+pub(crate) fn finding(
+    spec: &RuleSpec,
+    severity: Severity,
+    subject: Option<String>,
+    evidence: Vec<Evidence>,
+) -> Finding {
+    Finding {
+        rule_id: spec.id.clone(),
+        dimension: spec.dimension,
+        severity,
+        subject,
+        evidence,
+        penalty: score::penalty(severity),
+    }
+}
+
+/// A host-wide graded rule on one number: a finding when it crosses a threshold.
+pub(crate) fn graded(
+    spec: &RuleSpec,
+    metric: &str,
+    value: Need<f64>,
+    extra: impl FnOnce() -> Vec<Evidence>,
+) -> Outcome {
+    let value = value?;
+    Ok(spec
+        .grade(value)
+        .map(|(severity, threshold)| {
+            let mut evidence = vec![crossed(metric, Value::number(value, spec.unit), threshold)];
+            evidence.extend(extra());
+            finding(spec, severity, None, evidence)
+        })
+        .into_iter()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use perfdiag_model::Severity;
+
+    use crate::test_support::{Fixture, GIB};
+
+    #[test]
+    fn healthy_host_is_fully_evaluated_and_silent() {
+        let a = Fixture::healthy().assess();
+        assert_eq!(a.findings, Vec::new());
+        assert_eq!(a.not_evaluated, Vec::new());
+        assert_eq!(a.overall, Some(100));
+        assert_eq!(a.baseline, "builtin");
+    }
+
+    #[test]
+    fn empty_snapshot_evaluates_nothing_and_scores_nothing() {
+        let mut f = Fixture::healthy();
+        f.cpu.clear();
+        f.system.clear();
+        f.disks.clear();
+        f.nets.clear();
+        f.host = None;
+        f.os = None;
+        f.network = None;
+        let a = f.assess();
+        assert!(a.findings.is_empty());
+        let ids: Vec<&str> = a.not_evaluated.iter().map(|n| n.rule_id.as_str()).collect();
+        let all: Vec<&str> = super::implemented_rule_ids().collect();
+        assert_eq!(ids, all);
+        assert!(a.scores.iter().all(|s| s.score.is_none()));
+        assert_eq!(a.overall, None);
+        assert!(a.metrics.is_empty());
+    }
+
+    #[test]
+    fn findings_are_sorted_by_severity_then_penalty() {
+        let mut f = Fixture::healthy();
+        f.set_sysctl("vm.swappiness", "60"); // warning
+        for s in &mut f.system {
+            s.mem_available = (GIB / 4) as i64; // 1.6 %: critical
+        }
+        let a = f.assess();
+        let got: Vec<(&str, Severity)> = a
+            .findings
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("host.memory.pressure", Severity::Critical),
+                ("os.vm.swappiness", Severity::Warning),
+            ]
+        );
+        let memory = a
+            .scores
+            .iter()
+            .find(|s| s.dimension == perfdiag_model::Dimension::Memory);
+        assert_eq!(memory.and_then(|s| s.score), Some(75));
+        assert_eq!(a.overall, Some(93)); // (100 + 75 + 100 + 100 + 90) / 5 = 93
+    }
+
+    #[test]
+    fn summary_metrics_are_filled_from_the_samples() {
+        let a = Fixture::healthy().assess();
+        let number = |id: &str| match a.metric(id) {
+            Some(perfdiag_model::Value::Number { value, .. }) => *value,
+            other => panic!("metric {id}: {other:?}"),
+        };
+        // busy = 100 - idle(60..64) - iowait 1 - steal 0: 35..39, mean 37.
+        assert!((number("host_cpu.busy_pct.mean") - 37.0).abs() < 1e-9);
+        assert!((number("host_system.mem_available_pct.min") - 50.0).abs() < 1e-9);
+        assert!((number("host_disk.await_ms.worst") - 6.0).abs() < 1e-9);
+        assert!((number("host_system.tcp_retrans_pct") - 0.1).abs() < 1e-9);
+        assert_eq!(
+            number("host_net.errors_per_s.worst"),
+            0.0,
+            "zero is a value, not unknown"
+        );
+        assert_eq!(a.metrics.len(), 10);
+    }
+}

@@ -1,0 +1,572 @@
+//! OS configuration rules, from the `os` facts (and `host` facts for memory size).
+
+use std::collections::BTreeMap;
+
+use perfdiag_model::{Unit, Value};
+
+use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded};
+use crate::baseline::{Direction, RuleSpec};
+use crate::frames::Missing;
+
+/// Transparent huge pages in `always` mode: latency spikes from khugepaged compaction
+/// and memory bloat in databases that manage their own memory.
+pub(super) const THP: RuleDef = RuleDef {
+    id: "os.thp.enabled",
+    direction: Direction::Condition,
+    variants: &[],
+    eval: |inputs, spec| {
+        let thp = inputs
+            .os()?
+            .transparent_hugepages
+            .as_ref()
+            .ok_or_else(|| Missing("facts os.transparent_hugepages".to_owned()))?;
+        if thp.enabled != "always" {
+            return Ok(Vec::new());
+        }
+        let mut evidence = vec![crossed(
+            "os.thp.enabled",
+            Value::text(&thp.enabled),
+            "= always".to_owned(),
+        )];
+        if let Some(defrag) = &thp.defrag {
+            evidence.push(context("os.thp.defrag", Value::text(defrag)));
+        }
+        Ok(vec![finding(
+            spec,
+            spec.condition_severity(),
+            None,
+            evidence,
+        )])
+    },
+};
+
+/// vm.swappiness above the threshold: the kernel swaps out database memory in favour
+/// of page cache.
+pub(super) const SWAPPINESS: RuleDef = RuleDef {
+    id: "os.vm.swappiness",
+    direction: Direction::Above,
+    variants: &[],
+    eval: |inputs, spec| {
+        let value = inputs.sysctl("vm.swappiness").map(|v| v as f64);
+        graded(spec, "sysctl.vm.swappiness", value, Vec::new)
+    },
+};
+
+/// One of the two dirty limits, resolved to bytes.
+struct DirtyLimit {
+    /// `os.vm.dirty_limit_bytes` or `os.vm.dirty_background_limit_bytes`.
+    metric: &'static str,
+    bytes: f64,
+    /// The sysctl the value comes from and its raw value.
+    source: (String, i64),
+}
+
+/// `vm.<prefix>_bytes` when non-zero (the kernel then ignores the ratio), else
+/// `vm.<prefix>_ratio` % of RAM. RAM is an upper bound of the kernel's "dirtyable"
+/// memory, which is what the ratio applies to.
+fn dirty_limit(
+    inputs: &Inputs<'_>,
+    prefix: &str,
+    metric: &'static str,
+) -> Result<DirtyLimit, Missing> {
+    let bytes_name = format!("vm.{prefix}_bytes");
+    if let Ok(bytes) = inputs.sysctl(&bytes_name)
+        && bytes > 0
+    {
+        return Ok(DirtyLimit {
+            metric,
+            bytes: bytes as f64,
+            source: (bytes_name, bytes),
+        });
+    }
+    let ratio_name = format!("vm.{prefix}_ratio");
+    let ratio = inputs.sysctl(&ratio_name)?;
+    let ram = inputs.host()?.memory.total_bytes;
+    if ram == 0 {
+        return Err(Missing("facts host.memory.total_bytes".to_owned()));
+    }
+    Ok(DirtyLimit {
+        metric,
+        bytes: ram as f64 * ratio as f64 / 100.0,
+        source: (ratio_name, ratio),
+    })
+}
+
+/// Dirty page limits too large for the RAM: minutes of writes pile up, then flush in a
+/// storm that stalls the database's own writes (checkpoints, redo).
+pub(super) const DIRTY: RuleDef = RuleDef {
+    id: "os.vm.dirty",
+    direction: Direction::Above,
+    variants: &["background"],
+    eval: dirty,
+};
+
+fn dirty(inputs: &Inputs<'_>, spec: &RuleSpec) -> Outcome {
+    let foreground = dirty_limit(inputs, "dirty", "os.vm.dirty_limit_bytes")?;
+    let background = dirty_limit(
+        inputs,
+        "dirty_background",
+        "os.vm.dirty_background_limit_bytes",
+    )?;
+    let graded = [
+        (spec.grade(foreground.bytes), &foreground),
+        (
+            spec.grade_variant("background", background.bytes),
+            &background,
+        ),
+    ];
+    let Some(severity) = graded
+        .iter()
+        .filter_map(|(g, _)| g.as_ref().map(|g| g.0))
+        .max()
+    else {
+        return Ok(Vec::new());
+    };
+    let mut evidence = Vec::new();
+    for (grade, limit) in &graded {
+        let observed = Value::number(limit.bytes, Unit::Bytes);
+        evidence.push(match grade {
+            Some((_, threshold)) => crossed(limit.metric, observed, threshold.clone()),
+            None => context(limit.metric, observed),
+        });
+        let (name, raw) = &limit.source;
+        evidence.push(context(
+            &format!("sysctl.{name}"),
+            Value::number(*raw as f64, Unit::None),
+        ));
+    }
+    Ok(vec![finding(spec, severity, None, evidence)])
+}
+
+/// net.core.somaxconn below the threshold: the accept queue overflows on connection
+/// bursts (pooler restarts, application failover) and clients see timeouts.
+pub(super) const SOMAXCONN: RuleDef = RuleDef {
+    id: "os.net.somaxconn",
+    direction: Direction::Below,
+    variants: &[],
+    eval: |inputs, spec| {
+        let value = inputs.sysctl("net.core.somaxconn").map(|v| v as f64);
+        graded(spec, "sysctl.net.core.somaxconn", value, Vec::new)
+    },
+};
+
+/// Soft open-files limit of each database server process, one finding per process
+/// name (the lowest limit among its processes). Not evaluated when no database
+/// process was found: a host-only snapshot has nothing to judge.
+pub(super) const NOFILE: RuleDef = RuleDef {
+    id: "os.limits.nofile",
+    direction: Direction::Below,
+    variants: &[],
+    eval: nofile,
+};
+
+fn nofile(inputs: &Inputs<'_>, spec: &RuleSpec) -> Outcome {
+    let processes = &inputs.os()?.db_processes;
+    if processes.is_empty() {
+        return Err(Missing(
+            "a running database server process (facts os.db_processes is empty)".to_owned(),
+        ));
+    }
+    // Lowest known soft limit per name; `None` (unlimited or unreadable) is not judged.
+    let mut lowest: BTreeMap<&str, (u64, u32)> = BTreeMap::new();
+    for p in processes {
+        if let Some(soft) = p.nofile_soft {
+            let entry = lowest.entry(p.name.as_str()).or_insert((soft, p.pid));
+            if soft < entry.0 {
+                *entry = (soft, p.pid);
+            }
+        }
+    }
+    if lowest.is_empty() {
+        return Err(Missing(
+            "the open-files limit of the database processes (facts os.db_processes[].nofile_soft)"
+                .to_owned(),
+        ));
+    }
+    Ok(lowest
+        .into_iter()
+        .filter_map(|(name, (soft, pid))| {
+            let (severity, threshold) = spec.grade(soft as f64)?;
+            Some(finding(
+                spec,
+                severity,
+                Some(name.to_owned()),
+                vec![
+                    crossed(
+                        "process.nofile_soft",
+                        Value::number(soft as f64, Unit::None),
+                        threshold,
+                    ),
+                    context("process.pid", Value::number(f64::from(pid), Unit::None)),
+                ],
+            ))
+        })
+        .collect())
+}
+
+/// The kernel reports an unsynchronised clock, or no time daemon runs: timestamps in
+/// logs, replication lag and TLS checks drift.
+pub(super) const CLOCK: RuleDef = RuleDef {
+    id: "os.clock.unsynchronized",
+    direction: Direction::Condition,
+    variants: &[],
+    eval: |inputs, spec| {
+        let sync = &inputs.os()?.time_sync;
+        let unsynced = sync.synchronized == Some(false);
+        let no_daemon = sync.daemon.is_none();
+        if !unsynced && !no_daemon {
+            return Ok(Vec::new());
+        }
+        let synchronized = match sync.synchronized {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "unknown",
+        };
+        let mut evidence = vec![
+            if unsynced {
+                crossed(
+                    "time_sync.synchronized",
+                    Value::text(synchronized),
+                    "= false".to_owned(),
+                )
+            } else {
+                context("time_sync.synchronized", Value::text(synchronized))
+            },
+            match &sync.daemon {
+                Some(d) => context("time_sync.daemon", Value::text(d)),
+                None => crossed("time_sync.daemon", Value::text("none"), "= none".to_owned()),
+            },
+        ];
+        if let Some(err) = sync.max_error_us {
+            evidence.push(context(
+                "time_sync.max_error_ms",
+                Value::number(err as f64 / 1000.0, Unit::Milliseconds),
+            ));
+        }
+        Ok(vec![finding(
+            spec,
+            spec.condition_severity(),
+            None,
+            evidence,
+        )])
+    },
+};
+
+/// vm.zone_reclaim_mode != 0 on a multi-node host: the kernel reclaims local page
+/// cache rather than use remote memory, so a database's cache is evicted needlessly.
+pub(super) const ZONE_RECLAIM: RuleDef = RuleDef {
+    id: "os.numa.zone_reclaim",
+    direction: Direction::Condition,
+    variants: &[],
+    eval: |inputs, spec| {
+        let mode = inputs.sysctl("vm.zone_reclaim_mode")?;
+        let nodes = inputs.os()?.numa_nodes.len();
+        if nodes == 0 {
+            return Err(Missing("facts os.numa_nodes".to_owned()));
+        }
+        if nodes < 2 || mode == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(vec![finding(
+            spec,
+            spec.condition_severity(),
+            None,
+            vec![
+                crossed(
+                    "sysctl.vm.zone_reclaim_mode",
+                    Value::number(mode as f64, Unit::None),
+                    "!= 0".to_owned(),
+                ),
+                context("os.numa_nodes", Value::number(nodes as f64, Unit::None)),
+            ],
+        )])
+    },
+};
+
+/// Governors that lower the clock when load looks light, which database latency
+/// (short bursts of work) is.
+const POWER_SAVING_GOVERNORS: [&str; 3] = ["powersave", "ondemand", "conservative"];
+
+/// CPUs running a power-saving frequency governor.
+pub(super) const GOVERNOR: RuleDef = RuleDef {
+    id: "os.cpu.governor",
+    direction: Direction::Condition,
+    variants: &[],
+    eval: |inputs, spec| {
+        let governors = &inputs.os()?.cpu_governors;
+        if governors.is_empty() {
+            return Err(Missing(
+                "facts os.cpu_governors (no cpufreq driver: usual on virtual machines)".to_owned(),
+            ));
+        }
+        let evidence: Vec<_> = governors
+            .iter()
+            .filter(|(name, cpus)| POWER_SAVING_GOVERNORS.contains(&name.as_str()) && **cpus > 0)
+            .map(|(name, cpus)| {
+                crossed(
+                    &format!("os.cpu_governor.{name}.cpus"),
+                    Value::number(f64::from(*cpus), Unit::None),
+                    "> 0".to_owned(),
+                )
+            })
+            .collect();
+        if evidence.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![finding(
+            spec,
+            spec.condition_severity(),
+            None,
+            evidence,
+        )])
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use perfdiag_model::facts::ProcessLimits;
+    use perfdiag_model::{Severity, Value};
+
+    use crate::test_support::{
+        Fixture, GIB, evidence_number, evidence_threshold, findings_of, only_finding,
+    };
+
+    fn not_evaluated(f: &Fixture, rule: &str) -> String {
+        let a = f.assess();
+        assert!(findings_of(&a, rule).is_empty());
+        a.not_evaluated
+            .iter()
+            .find(|n| n.rule_id == rule)
+            .map(|n| n.missing.clone())
+            .unwrap_or_else(|| panic!("{rule} was evaluated: {a:#?}"))
+    }
+
+    #[test]
+    fn thp_always_fires() {
+        let mut f = Fixture::healthy();
+        if let Some(thp) = f.os_mut().transparent_hugepages.as_mut() {
+            thp.enabled = "always".to_owned();
+        }
+        let a = f.assess();
+        let found = only_finding(&a, "os.thp.enabled");
+        assert_eq!(found.severity, Severity::Warning);
+        assert_eq!(found.evidence[0].observed, Value::text("always"));
+        assert_eq!(found.evidence[0].threshold.as_deref(), Some("= always"));
+        assert!(findings_of(&Fixture::healthy().assess(), "os.thp.enabled").is_empty());
+    }
+
+    #[test]
+    fn thp_unknown_is_not_evaluated() {
+        let mut f = Fixture::healthy();
+        f.os_mut().transparent_hugepages = None;
+        assert_eq!(
+            not_evaluated(&f, "os.thp.enabled"),
+            "facts os.transparent_hugepages"
+        );
+    }
+
+    #[test]
+    fn swappiness_fires_above_ten() {
+        let mut f = Fixture::healthy();
+        f.set_sysctl("vm.swappiness", "60");
+        let a = f.assess();
+        let found = only_finding(&a, "os.vm.swappiness");
+        assert_eq!(evidence_number(found, "sysctl.vm.swappiness"), 60.0);
+        assert_eq!(
+            evidence_threshold(found, "sysctl.vm.swappiness"),
+            Some("> 10")
+        );
+        f.set_sysctl("vm.swappiness", "10");
+        assert!(
+            findings_of(&f.assess(), "os.vm.swappiness").is_empty(),
+            "10 is not above 10"
+        );
+    }
+
+    #[test]
+    fn swappiness_missing_is_not_zero() {
+        let mut f = Fixture::healthy();
+        f.os_mut().sysctls.remove("vm.swappiness");
+        assert_eq!(
+            not_evaluated(&f, "os.vm.swappiness"),
+            "sysctl vm.swappiness in facts os"
+        );
+    }
+
+    #[test]
+    fn dirty_ratios_fire_on_a_large_memory_host() {
+        let mut f = Fixture::healthy();
+        f.host_mut().memory.total_bytes = 256 * GIB; // 20 % = 51 GiB, 10 % = 25.6 GiB
+        let a = f.assess();
+        let found = only_finding(&a, "os.vm.dirty");
+        assert_eq!(found.severity, Severity::Critical);
+        let limit = evidence_number(found, "os.vm.dirty_limit_bytes");
+        assert!((limit - 0.2 * 256.0 * GIB as f64).abs() < 1.0);
+        assert_eq!(evidence_number(found, "sysctl.vm.dirty_ratio"), 20.0);
+        assert_eq!(
+            evidence_threshold(found, "os.vm.dirty_background_limit_bytes"),
+            Some("> 8589934592")
+        );
+    }
+
+    #[test]
+    fn dirty_bytes_take_precedence_over_ratios() {
+        let mut f = Fixture::healthy();
+        f.host_mut().memory.total_bytes = 256 * GIB;
+        f.set_sysctl("vm.dirty_bytes", &GIB.to_string());
+        f.set_sysctl("vm.dirty_background_bytes", &(GIB / 4).to_string());
+        assert!(findings_of(&f.assess(), "os.vm.dirty").is_empty());
+        // Only the background limit is too high: a warning on that evidence alone.
+        f.set_sysctl("vm.dirty_background_bytes", &(3 * GIB).to_string());
+        let a = f.assess();
+        let found = only_finding(&a, "os.vm.dirty");
+        assert_eq!(found.severity, Severity::Warning);
+        assert_eq!(evidence_threshold(found, "os.vm.dirty_limit_bytes"), None);
+        assert_eq!(
+            evidence_threshold(found, "os.vm.dirty_background_limit_bytes"),
+            Some("> 2147483648")
+        );
+        assert_eq!(
+            evidence_number(found, "sysctl.vm.dirty_background_bytes"),
+            (3 * GIB) as f64
+        );
+    }
+
+    #[test]
+    fn dirty_ratio_without_memory_size_is_not_evaluated() {
+        let mut f = Fixture::healthy();
+        f.host = None;
+        assert_eq!(not_evaluated(&f, "os.vm.dirty"), "facts host");
+    }
+
+    #[test]
+    fn somaxconn_fires_below_1024() {
+        let mut f = Fixture::healthy();
+        f.set_sysctl("net.core.somaxconn", "128");
+        let a = f.assess();
+        let found = only_finding(&a, "os.net.somaxconn");
+        assert_eq!(evidence_number(found, "sysctl.net.core.somaxconn"), 128.0);
+        assert_eq!(
+            evidence_threshold(found, "sysctl.net.core.somaxconn"),
+            Some("< 1024")
+        );
+        assert!(findings_of(&Fixture::healthy().assess(), "os.net.somaxconn").is_empty());
+    }
+
+    #[test]
+    fn nofile_fires_per_process_name_on_the_lowest_limit() {
+        let mut f = Fixture::healthy();
+        let procs = &mut f.os_mut().db_processes;
+        procs.push(ProcessLimits {
+            pid: 900,
+            name: "mariadbd".to_owned(),
+            nofile_soft: Some(32_768),
+            ..ProcessLimits::default()
+        });
+        procs.push(ProcessLimits {
+            pid: 901,
+            name: "mariadbd".to_owned(),
+            nofile_soft: Some(1024),
+            ..ProcessLimits::default()
+        });
+        let a = f.assess();
+        let found = only_finding(&a, "os.limits.nofile");
+        assert_eq!(found.subject.as_deref(), Some("mariadbd"));
+        assert_eq!(found.severity, Severity::Critical);
+        assert_eq!(evidence_number(found, "process.nofile_soft"), 1024.0);
+        assert_eq!(evidence_number(found, "process.pid"), 901.0);
+        assert!(findings_of(&Fixture::healthy().assess(), "os.limits.nofile").is_empty());
+    }
+
+    #[test]
+    fn nofile_without_database_process_is_not_evaluated() {
+        let mut f = Fixture::healthy();
+        f.os_mut().db_processes.clear();
+        assert!(not_evaluated(&f, "os.limits.nofile").contains("database server process"));
+    }
+
+    #[test]
+    fn clock_fires_when_unsynchronised_or_without_daemon() {
+        let mut f = Fixture::healthy();
+        f.os_mut().time_sync.synchronized = Some(false);
+        let a = f.assess();
+        let found = only_finding(&a, "os.clock.unsynchronized");
+        assert_eq!(
+            evidence_threshold(found, "time_sync.synchronized"),
+            Some("= false")
+        );
+        assert_eq!(evidence_threshold(found, "time_sync.daemon"), None);
+
+        let mut f = Fixture::healthy();
+        f.os_mut().time_sync.daemon = None;
+        let a = f.assess();
+        let found = only_finding(&a, "os.clock.unsynchronized");
+        assert_eq!(
+            evidence_threshold(found, "time_sync.daemon"),
+            Some("= none")
+        );
+        assert!(findings_of(&Fixture::healthy().assess(), "os.clock.unsynchronized").is_empty());
+    }
+
+    #[test]
+    fn os_rules_need_the_os_facts() {
+        let mut f = Fixture::healthy();
+        f.os = None;
+        let a = f.assess();
+        for id in [
+            "os.thp.enabled",
+            "os.vm.swappiness",
+            "os.vm.dirty",
+            "os.net.somaxconn",
+            "os.limits.nofile",
+            "os.clock.unsynchronized",
+            "os.numa.zone_reclaim",
+            "os.cpu.governor",
+        ] {
+            assert!(
+                a.not_evaluated
+                    .iter()
+                    .any(|n| n.rule_id == id && n.missing.contains("facts os")),
+                "{id}"
+            );
+        }
+        let os = a
+            .scores
+            .iter()
+            .find(|s| s.dimension == perfdiag_model::Dimension::OsConfig);
+        assert_eq!(os.and_then(|s| s.score), None);
+    }
+
+    #[test]
+    fn zone_reclaim_fires_on_a_numa_host_only() {
+        let mut f = Fixture::healthy();
+        f.set_sysctl("vm.zone_reclaim_mode", "1");
+        let a = f.assess();
+        let found = only_finding(&a, "os.numa.zone_reclaim");
+        assert_eq!(evidence_number(found, "sysctl.vm.zone_reclaim_mode"), 1.0);
+        assert_eq!(evidence_number(found, "os.numa_nodes"), 2.0);
+        f.os_mut().numa_nodes.truncate(1);
+        assert!(findings_of(&f.assess(), "os.numa.zone_reclaim").is_empty());
+        f.os_mut().numa_nodes.clear();
+        assert_eq!(
+            not_evaluated(&f, "os.numa.zone_reclaim"),
+            "facts os.numa_nodes"
+        );
+    }
+
+    #[test]
+    fn governor_fires_on_power_saving_cpus() {
+        let mut f = Fixture::healthy();
+        f.os_mut().cpu_governors =
+            [("powersave".to_owned(), 6), ("performance".to_owned(), 2)].into();
+        let a = f.assess();
+        let found = only_finding(&a, "os.cpu.governor");
+        assert_eq!(
+            evidence_number(found, "os.cpu_governor.powersave.cpus"),
+            6.0
+        );
+        assert!(findings_of(&Fixture::healthy().assess(), "os.cpu.governor").is_empty());
+        f.os_mut().cpu_governors.clear();
+        assert!(not_evaluated(&f, "os.cpu.governor").contains("cpufreq"));
+    }
+}
