@@ -69,7 +69,10 @@ fn diagnose_writes_a_report_and_a_snapshot_of_this_host() {
     assert!(!html.contains("[["), "a catalog key is missing");
     assert!(!html.contains("<script"), "the report runs no script");
     for external in ["src=\"http", "href=\"http", "url(http", "@import"] {
-        assert!(!html.contains(external), "the report loads nothing: {external}");
+        assert!(
+            !html.contains(external),
+            "the report loads nothing: {external}"
+        );
     }
 }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 use perfdiag_model::facts::{OsFacts, ProcessLimits, ThpFacts, TimeSync};
 use perfdiag_model::{
-    Assessment, CollectionWindow, Dimension, Evidence, Finding, HostIdentity, Severity, Snapshot,
-    Unit, Value, facts_names,
+    Assessment, CollectionWindow, Comparison, Dimension, Evidence, Finding, HostIdentity, Severity,
+    Snapshot, Threshold, Unit, Value, facts_names,
 };
 
 pub fn finding(
@@ -34,11 +34,24 @@ pub fn finding(
     }
 }
 
+/// Evidence with a plain number; `threshold` is written as shown, e.g. `"> 50"`.
 pub fn number(metric: &str, value: f64, threshold: Option<&str>) -> Evidence {
+    let threshold = threshold.map(|t| {
+        let (op, limit) = t.split_once(' ').expect("threshold like \"> 50\"");
+        let op = match op {
+            ">" => Comparison::Above,
+            "<" => Comparison::Below,
+            _ => Comparison::Equals,
+        };
+        Threshold::new(
+            op,
+            Value::number(limit.parse().expect("number"), Unit::None),
+        )
+    });
     Evidence {
         metric: metric.to_owned(),
         observed: Value::number(value, Unit::None),
-        threshold: threshold.map(str::to_owned),
+        threshold,
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use perfdiag_model::{Dimension, Severity, Unit};
+use perfdiag_model::{Comparison, Dimension, Severity, Threshold, Unit, Value};
 use serde::Deserialize;
 
 use crate::error::AnalyzeError;
@@ -58,13 +58,13 @@ pub struct RuleSpec {
 
 impl RuleSpec {
     /// Grades `value` against the rule's main thresholds.
-    pub fn grade(&self, value: f64) -> Option<(Severity, String)> {
+    pub fn grade(&self, value: f64) -> Option<(Severity, Threshold)> {
         self.grade_with(&self.levels, value)
     }
 
     /// Grades `value` against the thresholds of `variant`, or the main ones when the
     /// baseline does not define that variant.
-    pub fn grade_variant(&self, variant: &str, value: f64) -> Option<(Severity, String)> {
+    pub fn grade_variant(&self, variant: &str, value: f64) -> Option<(Severity, Threshold)> {
         let levels = self.variants.get(variant).unwrap_or(&self.levels);
         self.grade_with(levels, value)
     }
@@ -72,10 +72,10 @@ impl RuleSpec {
     /// The severity and the threshold crossed (e.g. `"> 85"`), or `None` when `value`
     /// crosses no threshold. Comparisons are strict: a value equal to the threshold
     /// does not fire.
-    fn grade_with(&self, levels: &Levels, value: f64) -> Option<(Severity, String)> {
-        let (op, crosses): (&str, fn(f64, f64) -> bool) = match self.direction {
-            Direction::Above => (">", |v, t| v > t),
-            Direction::Below => ("<", |v, t| v < t),
+    fn grade_with(&self, levels: &Levels, value: f64) -> Option<(Severity, Threshold)> {
+        let (op, crosses): (Comparison, fn(f64, f64) -> bool) = match self.direction {
+            Direction::Above => (Comparison::Above, |v, t| v > t),
+            Direction::Below => (Comparison::Below, |v, t| v < t),
             Direction::Condition => return None,
         };
         [
@@ -85,7 +85,7 @@ impl RuleSpec {
         .into_iter()
         .find_map(|(severity, threshold)| {
             let t = threshold?;
-            crosses(value, t).then(|| (severity, format!("{op} {}", format_number(t))))
+            crosses(value, t).then(|| (severity, Threshold::new(op, Value::number(t, self.unit))))
         })
     }
 
@@ -465,19 +465,20 @@ mod tests {
     fn grading_is_strict_and_graded() {
         let builtin = Baseline::builtin();
         let spec = builtin.rule("host.cpu.saturation").expect("rule");
+        let shown = |g: Option<(Severity, Threshold)>| g.map(|(s, t)| (s, t.to_string()));
         assert_eq!(spec.grade(85.0), None);
         assert_eq!(
-            spec.grade(85.5),
-            Some((Severity::Warning, "> 85".to_owned()))
+            shown(spec.grade(85.5)),
+            Some((Severity::Warning, "> 85 %".to_owned()))
         );
         assert_eq!(
-            spec.grade(99.0),
-            Some((Severity::Critical, "> 95".to_owned()))
+            shown(spec.grade(99.0)),
+            Some((Severity::Critical, "> 95 %".to_owned()))
         );
         let below = builtin.rule("os.limits.nofile").expect("rule");
         assert_eq!(below.grade(65_536.0), None);
         assert_eq!(
-            below.grade(1024.0),
+            shown(below.grade(1024.0)),
             Some((Severity::Critical, "< 4096".to_owned()))
         );
     }

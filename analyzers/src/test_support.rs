@@ -340,9 +340,10 @@ pub fn evidence_number(f: &Finding, metric: &str) -> f64 {
 }
 
 /// The threshold of the evidence `metric` of `f`.
-pub fn evidence_threshold<'a>(f: &'a Finding, metric: &str) -> Option<&'a str> {
+pub fn evidence_threshold(f: &Finding, metric: &str) -> Option<String> {
     f.evidence
         .iter()
         .find(|e| e.metric == metric)
-        .and_then(|e| e.threshold.as_deref())
+        .and_then(|e| e.threshold.as_ref())
+        .map(ToString::to_string)
 }

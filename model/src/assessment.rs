@@ -88,14 +88,78 @@ pub enum Unit {
     PagesPerSecond,
 }
 
+/// Plain, language-neutral text: `60`, `85.5 %`, `4294967296 bytes`. Reports format
+/// values for their language themselves; this is for scripts, logs and tests.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text { text } => f.write_str(text),
+            Self::Number { value, unit } => {
+                if value.fract() == 0.0 && value.abs() < 1e15 {
+                    write!(f, "{}", *value as i64)?;
+                } else {
+                    write!(f, "{value:.2}")?;
+                }
+                f.write_str(match unit {
+                    Unit::None => "",
+                    Unit::Percent => " %",
+                    Unit::Bytes => " bytes",
+                    Unit::Milliseconds => " ms",
+                    Unit::PerSecond => "/s",
+                    Unit::PagesPerSecond => " pages/s",
+                })
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Above,
+    Below,
+    Equals,
+    NotEquals,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Above => ">",
+            Self::Below => "<",
+            Self::Equals => "=",
+            Self::NotEquals => "≠",
+        }
+    }
+}
+
+/// The threshold a value crossed: `> 85 %`, `= always`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    pub op: Comparison,
+    pub value: Value,
+}
+
+impl Threshold {
+    pub fn new(op: Comparison, value: Value) -> Self {
+        Self { op, value }
+    }
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.op.symbol(), self.value)
+    }
+}
+
 /// One piece of evidence: the metric, what was seen, and the threshold it crossed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Metric id, e.g. `cpu.busy_pct.p95` or `sysctl.vm.swappiness`.
     pub metric: String,
     pub observed: Value,
-    /// The threshold crossed, e.g. `> 85`; `None` for context-only evidence.
-    pub threshold: Option<String>,
+    /// The threshold crossed; `None` for context-only evidence.
+    pub threshold: Option<Threshold>,
 }
 
 /// A problem a rule found, with the evidence that makes it true.

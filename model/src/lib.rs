@@ -14,8 +14,8 @@ pub mod snapshot;
 pub mod table;
 
 pub use assessment::{
-    Assessment, Dimension, DimensionScore, Evidence, Finding, Metric, NotEvaluated, Severity, Unit,
-    Value,
+    Assessment, Comparison, Dimension, DimensionScore, Evidence, Finding, Metric, NotEvaluated,
+    Severity, Threshold, Unit, Value,
 };
 pub use error::SnapshotError;
 pub use manifest::{

@@ -334,7 +334,10 @@ fn finding(f: &Finding, c: &Catalog) -> FindingView {
             .map(|e| EvidenceView {
                 metric: e.metric.clone(),
                 observed: format::value(&e.observed, c),
-                threshold: e.threshold.clone(),
+                threshold: e
+                    .threshold
+                    .as_ref()
+                    .map(|t| format!("{} {}", t.op.symbol(), format::value(&t.value, c))),
             })
             .collect(),
     }

@@ -1,7 +1,7 @@
 //! The step registry: one step per rule, each in the module of its kind of change.
 
 use perfdiag_model::facts::{HostFacts, OsFacts};
-use perfdiag_model::{Finding, Phase, Risk, Script, Value, Verification};
+use perfdiag_model::{Finding, Phase, Risk, Script, Verification};
 
 mod clock;
 mod governor;
@@ -94,12 +94,7 @@ pub(crate) fn evidence_lines(findings: &[&Finding]) -> String {
     let mut out = String::new();
     for f in findings {
         for e in &f.evidence {
-            let value = match &e.observed {
-                Value::Number { value, unit } => {
-                    format!("{}{}", format_value(*value), unit_suffix(*unit))
-                }
-                Value::Text { text } => text.clone(),
-            };
+            let value = &e.observed;
             let subject = f
                 .subject
                 .as_deref()
@@ -107,31 +102,11 @@ pub(crate) fn evidence_lines(findings: &[&Finding]) -> String {
                 .unwrap_or_default();
             let threshold = e
                 .threshold
-                .as_deref()
+                .as_ref()
                 .map(|t| format!(" ({t})"))
                 .unwrap_or_default();
             out.push_str(&format!("# {subject}{} = {value}{threshold}\n", e.metric));
         }
     }
     out
-}
-
-fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn unit_suffix(unit: perfdiag_model::Unit) -> &'static str {
-    use perfdiag_model::Unit;
-    match unit {
-        Unit::None => "",
-        Unit::Percent => " %",
-        Unit::Bytes => " bytes",
-        Unit::Milliseconds => " ms",
-        Unit::PerSecond => " /s",
-        Unit::PagesPerSecond => " pages/s",
-    }
 }

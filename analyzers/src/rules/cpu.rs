@@ -102,8 +102,8 @@ mod tests {
         assert_eq!(found.subject, None);
         assert!((evidence_number(found, "host_cpu.busy_pct.p95") - 97.0).abs() < 1e-9);
         assert_eq!(
-            evidence_threshold(found, "host_cpu.busy_pct.p95"),
-            Some("> 95")
+            evidence_threshold(found, "host_cpu.busy_pct.p95").as_deref(),
+            Some("> 95 %")
         );
         assert_eq!(
             evidence_number(found, "host_system.procs_running_per_thread.mean"),
@@ -159,8 +159,8 @@ mod tests {
         assert_eq!(found.severity, Severity::Warning);
         assert_eq!(evidence_number(found, "host_cpu.steal_pct.mean"), 7.0);
         assert_eq!(
-            evidence_threshold(found, "host_cpu.steal_pct.mean"),
-            Some("> 5")
+            evidence_threshold(found, "host_cpu.steal_pct.mean").as_deref(),
+            Some("> 5 %")
         );
         assert!(findings_of(&Fixture::healthy().assess(), "host.cpu.steal").is_empty());
     }

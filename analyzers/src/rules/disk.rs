@@ -113,8 +113,8 @@ mod tests {
         assert_eq!(found[0].severity, Severity::Warning);
         assert_eq!(evidence_number(found[0], "host_disk.await_ms.mean"), 8.0);
         assert_eq!(
-            evidence_threshold(found[0], "host_disk.await_ms.mean"),
-            Some("> 5")
+            evidence_threshold(found[0], "host_disk.await_ms.mean").as_deref(),
+            Some("> 5 ms")
         );
     }
 

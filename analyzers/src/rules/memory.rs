@@ -67,8 +67,8 @@ mod tests {
         assert_eq!(found.severity, Severity::Warning);
         assert!((evidence_number(found, "host_system.mem_available_pct.min") - 9.375).abs() < 1e-9);
         assert_eq!(
-            evidence_threshold(found, "host_system.mem_available_pct.min"),
-            Some("< 10")
+            evidence_threshold(found, "host_system.mem_available_pct.min").as_deref(),
+            Some("< 10 %")
         );
         assert!(findings_of(&Fixture::healthy().assess(), "host.memory.pressure").is_empty());
     }

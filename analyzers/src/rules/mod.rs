@@ -5,7 +5,7 @@
 //! from the [`RuleSpec`] of the baseline, never from the code.
 
 use perfdiag_model::facts::{HostFacts, NetworkFacts, OsFacts};
-use perfdiag_model::{Evidence, Finding, Severity, Value};
+use perfdiag_model::{Evidence, Finding, Severity, Threshold, Value};
 
 use crate::baseline::{Direction, RuleSpec};
 use crate::frames::{Missing, Need};
@@ -88,7 +88,7 @@ pub fn implemented_rule_ids() -> impl Iterator<Item = &'static str> {
 }
 
 /// Evidence that crossed `threshold`.
-pub(crate) fn crossed(metric: &str, observed: Value, threshold: String) -> Evidence {
+pub(crate) fn crossed(metric: &str, observed: Value, threshold: Threshold) -> Evidence {
     Evidence {
         metric: metric.to_owned(),
         observed,

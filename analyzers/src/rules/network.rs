@@ -93,8 +93,8 @@ mod tests {
         assert_eq!(found.severity, Severity::Warning);
         assert!((evidence_number(found, "host_system.tcp_retrans_pct") - 1.5).abs() < 1e-9);
         assert_eq!(
-            evidence_threshold(found, "host_system.tcp_retrans_pct"),
-            Some("> 1")
+            evidence_threshold(found, "host_system.tcp_retrans_pct").as_deref(),
+            Some("> 1 %")
         );
         assert!(findings_of(&Fixture::healthy().assess(), "host.net.retransmits").is_empty());
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use perfdiag_model::{Unit, Value};
+use perfdiag_model::{Comparison, Threshold, Unit, Value};
 
 use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded};
 use crate::baseline::{Direction, RuleSpec};
@@ -26,7 +26,7 @@ pub(super) const THP: RuleDef = RuleDef {
         let mut evidence = vec![crossed(
             "os.thp.enabled",
             Value::text(&thp.enabled),
-            "= always".to_owned(),
+            Threshold::new(Comparison::Equals, Value::text("always")),
         )];
         if let Some(defrag) = &thp.defrag {
             evidence.push(context("os.thp.defrag", Value::text(defrag)));
@@ -227,14 +227,18 @@ pub(super) const CLOCK: RuleDef = RuleDef {
                 crossed(
                     "time_sync.synchronized",
                     Value::text(synchronized),
-                    "= false".to_owned(),
+                    Threshold::new(Comparison::Equals, Value::text("false")),
                 )
             } else {
                 context("time_sync.synchronized", Value::text(synchronized))
             },
             match &sync.daemon {
                 Some(d) => context("time_sync.daemon", Value::text(d)),
-                None => crossed("time_sync.daemon", Value::text("none"), "= none".to_owned()),
+                None => crossed(
+                    "time_sync.daemon",
+                    Value::text("none"),
+                    Threshold::new(Comparison::Equals, Value::text("none")),
+                ),
             },
         ];
         if let Some(err) = sync.max_error_us {
@@ -275,7 +279,7 @@ pub(super) const ZONE_RECLAIM: RuleDef = RuleDef {
                 crossed(
                     "sysctl.vm.zone_reclaim_mode",
                     Value::number(mode as f64, Unit::None),
-                    "!= 0".to_owned(),
+                    Threshold::new(Comparison::NotEquals, Value::number(0.0, Unit::None)),
                 ),
                 context("os.numa_nodes", Value::number(nodes as f64, Unit::None)),
             ],
@@ -306,7 +310,7 @@ pub(super) const GOVERNOR: RuleDef = RuleDef {
                 crossed(
                     &format!("os.cpu_governor.{name}.cpus"),
                     Value::number(f64::from(*cpus), Unit::None),
-                    "> 0".to_owned(),
+                    Threshold::new(Comparison::Above, Value::number(0.0, Unit::None)),
                 )
             })
             .collect();
@@ -351,7 +355,10 @@ mod tests {
         let found = only_finding(&a, "os.thp.enabled");
         assert_eq!(found.severity, Severity::Warning);
         assert_eq!(found.evidence[0].observed, Value::text("always"));
-        assert_eq!(found.evidence[0].threshold.as_deref(), Some("= always"));
+        assert_eq!(
+            evidence_threshold(found, "os.thp.enabled").as_deref(),
+            Some("= always")
+        );
         assert!(findings_of(&Fixture::healthy().assess(), "os.thp.enabled").is_empty());
     }
 
@@ -373,7 +380,7 @@ mod tests {
         let found = only_finding(&a, "os.vm.swappiness");
         assert_eq!(evidence_number(found, "sysctl.vm.swappiness"), 60.0);
         assert_eq!(
-            evidence_threshold(found, "sysctl.vm.swappiness"),
+            evidence_threshold(found, "sysctl.vm.swappiness").as_deref(),
             Some("> 10")
         );
         f.set_sysctl("vm.swappiness", "10");
@@ -404,8 +411,8 @@ mod tests {
         assert!((limit - 0.2 * 256.0 * GIB as f64).abs() < 1.0);
         assert_eq!(evidence_number(found, "sysctl.vm.dirty_ratio"), 20.0);
         assert_eq!(
-            evidence_threshold(found, "os.vm.dirty_background_limit_bytes"),
-            Some("> 8589934592")
+            evidence_threshold(found, "os.vm.dirty_background_limit_bytes").as_deref(),
+            Some("> 8589934592 bytes")
         );
     }
 
@@ -423,8 +430,8 @@ mod tests {
         assert_eq!(found.severity, Severity::Warning);
         assert_eq!(evidence_threshold(found, "os.vm.dirty_limit_bytes"), None);
         assert_eq!(
-            evidence_threshold(found, "os.vm.dirty_background_limit_bytes"),
-            Some("> 2147483648")
+            evidence_threshold(found, "os.vm.dirty_background_limit_bytes").as_deref(),
+            Some("> 2147483648 bytes")
         );
         assert_eq!(
             evidence_number(found, "sysctl.vm.dirty_background_bytes"),
@@ -447,7 +454,7 @@ mod tests {
         let found = only_finding(&a, "os.net.somaxconn");
         assert_eq!(evidence_number(found, "sysctl.net.core.somaxconn"), 128.0);
         assert_eq!(
-            evidence_threshold(found, "sysctl.net.core.somaxconn"),
+            evidence_threshold(found, "sysctl.net.core.somaxconn").as_deref(),
             Some("< 1024")
         );
         assert!(findings_of(&Fixture::healthy().assess(), "os.net.somaxconn").is_empty());
@@ -492,7 +499,7 @@ mod tests {
         let a = f.assess();
         let found = only_finding(&a, "os.clock.unsynchronized");
         assert_eq!(
-            evidence_threshold(found, "time_sync.synchronized"),
+            evidence_threshold(found, "time_sync.synchronized").as_deref(),
             Some("= false")
         );
         assert_eq!(evidence_threshold(found, "time_sync.daemon"), None);
@@ -502,7 +509,7 @@ mod tests {
         let a = f.assess();
         let found = only_finding(&a, "os.clock.unsynchronized");
         assert_eq!(
-            evidence_threshold(found, "time_sync.daemon"),
+            evidence_threshold(found, "time_sync.daemon").as_deref(),
             Some("= none")
         );
         assert!(findings_of(&Fixture::healthy().assess(), "os.clock.unsynchronized").is_empty());
