@@ -219,3 +219,123 @@ fn text_from_the_host_is_escaped_in_the_report() {
     assert!(!html.contains("<script>"), "hostname must be escaped");
     assert!(html.contains("&lt;script&gt;"));
 }
+
+/// The whole chain on a hand-made NUMA server tree: its planted misconfigurations
+/// come out as findings, and each as a plan step with a script.
+#[test]
+fn diagnose_on_a_fixture_tree_finds_its_planted_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("probes/tests/fixtures/numa");
+    let report = dir.path().join("numa.html");
+    let snap = dir.path().join("numa.pdsnap");
+    ok(&perfdiag(&[
+        "diagnose",
+        "--duration",
+        "1",
+        "-q",
+        "--host-root",
+        s(&root),
+        "--lang",
+        "en",
+        "-o",
+        s(&report),
+        "--snapshot",
+        s(&snap),
+    ]));
+    let json = dir.path().join("numa.json");
+    ok(&perfdiag(&[
+        "report",
+        s(&snap),
+        "--format",
+        "json",
+        "-o",
+        s(&json),
+    ]));
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let fired: Vec<&str> = model["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    for planted in ["os.thp.enabled", "os.numa.zone_reclaim", "os.cpu.governor"] {
+        assert!(fired.contains(&planted), "{planted} not in {fired:?}");
+    }
+    let steps: Vec<&str> = model["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    for step in [
+        "os.thp.disable",
+        "os.sysctl.zone_reclaim",
+        "os.cpu.governor.performance",
+    ] {
+        assert!(steps.contains(&step), "{step} not in {steps:?}");
+    }
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("transparent_hugepage"),
+        "the THP script is in the report"
+    );
+}
+
+#[test]
+fn an_unwritable_output_never_loses_the_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_perfdiag"))
+        .args([
+            "collect",
+            "--duration",
+            "1",
+            "-q",
+            "-o",
+            "/nonexistent/dir/x.pdsnap",
+        ])
+        .env("TMPDIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot write snapshot /nonexistent/dir/x.pdsnap"),
+        "{err}"
+    );
+    assert!(err.contains("saved to"), "{err}");
+    let rescued: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pdsnap"))
+        .collect();
+    assert_eq!(rescued.len(), 1, "{rescued:?}");
+    assert!(Snapshot::read(&rescued[0]).is_ok());
+}
+
+#[test]
+fn a_bad_baseline_file_is_refused_with_the_rule_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("site.toml");
+    std::fs::write(
+        &baseline,
+        "[[rule]]\nid = \"host.cpu.saturaton\"\nwarning = 1.0\n",
+    )
+    .unwrap();
+    let snap = dir.path().join("s.pdsnap");
+    ok(&perfdiag(&[
+        "collect",
+        "--duration",
+        "1",
+        "-q",
+        "-o",
+        s(&snap),
+    ]));
+    let out = perfdiag(&["report", s(&snap), "--baseline", s(&baseline)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown rule id `host.cpu.saturaton`"),
+        "{err}"
+    );
+}

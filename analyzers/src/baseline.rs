@@ -121,9 +121,9 @@ impl Baseline {
 
     /// The built-in baseline with the overrides of a user file applied.
     pub fn from_file(path: &Path) -> Result<Baseline, AnalyzeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AnalyzeError::BaselineIo {
+        let text = std::fs::read_to_string(path).map_err(|cause| AnalyzeError::BaselineIo {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         let default_name = path.file_name().map_or_else(
             || path.display().to_string(),
@@ -383,9 +383,9 @@ fn parse_dimension(text: &str) -> Result<Dimension, String> {
 }
 
 fn parse_raw(text: &str, origin: &str) -> Result<RawFile, AnalyzeError> {
-    let raw: RawFile = toml::from_str(text).map_err(|source| AnalyzeError::BaselineSyntax {
+    let raw: RawFile = toml::from_str(text).map_err(|cause| AnalyzeError::BaselineSyntax {
         origin: origin.to_owned(),
-        source,
+        cause,
     })?;
     let mut seen = BTreeSet::new();
     if let Some(dup) = raw.rule.iter().find(|r| !seen.insert(r.id.as_str())) {

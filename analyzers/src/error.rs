@@ -4,23 +4,23 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
-    #[error("cannot read baseline {}: {source}", path.display())]
+    #[error("cannot read baseline {}: {cause}", path.display())]
     BaselineIo {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("baseline {origin} is not valid TOML for a baseline: {source}")]
+    #[error("baseline {origin} is not valid TOML for a baseline: {cause}")]
     BaselineSyntax {
         origin: String,
-        source: toml::de::Error,
+        cause: toml::de::Error,
     },
     #[error("baseline {origin}: {detail}")]
     BaselineInvalid { origin: String, detail: String },
     #[error("the snapshot's facts cannot be read: {0}")]
     Snapshot(#[from] perfdiag_model::SnapshotError),
-    #[error("table {table} cannot be analysed: {source}")]
+    #[error("table {table} cannot be analysed: {cause}")]
     Frame {
         table: String,
-        source: polars::error::PolarsError,
+        cause: polars::error::PolarsError,
     },
 }

@@ -188,7 +188,7 @@ impl Frames {
 fn frame_err(table: &str, source: PolarsError) -> AnalyzeError {
     AnalyzeError::Frame {
         table: table.to_owned(),
-        source,
+        cause: source,
     }
 }
 

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot write snapshot {}: {source}", path.display())]
+    #[error("cannot write snapshot {}: {cause}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{} is not a perfdiag snapshot: {detail}", path.display())]
     NotASnapshot { path: PathBuf, detail: String },
@@ -30,9 +30,9 @@ pub enum SnapshotError {
         found: String,
         writer_version: String,
     },
-    #[error("the snapshot's {name} facts do not have the expected shape: {source}")]
+    #[error("the snapshot's {name} facts do not have the expected shape: {cause}")]
     Fact {
         name: String,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }

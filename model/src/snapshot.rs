@@ -81,9 +81,9 @@ impl Snapshot {
         self.facts
             .get(name)
             .map(|v| {
-                T::deserialize(v).map_err(|source| SnapshotError::Fact {
+                T::deserialize(v).map_err(|cause| SnapshotError::Fact {
                     name: name.to_owned(),
-                    source,
+                    cause,
                 })
             })
             .transpose()
@@ -122,9 +122,9 @@ impl Snapshot {
     /// Writes the snapshot atomically: to a temporary file beside `path`, flushed to
     /// disk, then renamed, so a crash never leaves a half-written snapshot under `path`.
     pub fn write(&self, path: &Path) -> Result<(), SnapshotError> {
-        let write_err = |source: std::io::Error| SnapshotError::Write {
+        let write_err = |cause: std::io::Error| SnapshotError::Write {
             path: path.to_owned(),
-            source,
+            cause,
         };
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -198,9 +198,9 @@ impl Snapshot {
 }
 
 fn open_archive(path: &Path) -> Result<ZipArchive<BufReader<File>>, SnapshotError> {
-    let io_err = |source| SnapshotError::Io {
+    let io_err = |cause| SnapshotError::Io {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let mut file = File::open(path).map_err(io_err)?;
     let mut magic = [0u8; 4];

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use perfdiag_model::default_file_name;
 
-use super::{Outcome, outcome_of};
+use super::{Outcome, outcome_of, save_snapshot};
 use crate::cli::CollectArgs;
 use crate::{collection, summary};
 
@@ -14,7 +14,7 @@ pub fn run(args: &CollectArgs) -> Result<Outcome> {
         let m = snapshot.manifest();
         default_file_name(&m.host.hostname, m.window.started_at)
     });
-    snapshot.write(&path)?;
+    save_snapshot(&snapshot, &path)?;
     summary::print_probes(&snapshot);
     eprintln!("snapshot written to {}", path.display());
     Ok(outcome_of(&snapshot))

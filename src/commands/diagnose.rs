@@ -3,7 +3,7 @@
 use anyhow::Result;
 use perfdiag_model::default_file_name;
 
-use super::{Outcome, assess_and_plan, outcome_of, write_file};
+use super::{Outcome, assess_and_plan, outcome_of, save_snapshot, write_file};
 use crate::cli::DiagnoseArgs;
 use crate::report::{Report, html};
 use crate::{collection, summary};
@@ -20,7 +20,7 @@ pub fn run(args: &DiagnoseArgs) -> Result<Outcome> {
             None => name,
         }
     });
-    snapshot.write(&snapshot_path)?;
+    save_snapshot(&snapshot, &snapshot_path)?;
 
     let (assessment, plan, catalog) = assess_and_plan(&snapshot, &args.analysis)?;
     let report = Report::build(&snapshot, &assessment, &plan, &catalog)?;

@@ -7,9 +7,9 @@ mod report;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use perfdiag_analyzers::Baseline;
-use perfdiag_model::{Assessment, Plan, ProbeStatus, Snapshot};
+use perfdiag_model::{Assessment, Plan, ProbeStatus, Snapshot, default_file_name};
 
 use crate::cli::{AnalysisArgs, Command, SnapshotCommand};
 use crate::report::{Catalog, Lang};
@@ -58,6 +58,25 @@ fn assess_and_plan(
     let plan = perfdiag_advice::plan(&assessment, snapshot);
     let catalog = Catalog::load(args.lang.unwrap_or_else(Lang::from_env))?;
     Ok((assessment, plan, catalog))
+}
+
+/// Writes the snapshot. When `path` cannot be written, the snapshot is saved in the
+/// system's temporary folder instead, so a collection window is never lost, and the
+/// command fails naming both places.
+fn save_snapshot(snapshot: &Snapshot, path: &Path) -> Result<()> {
+    let Err(error) = snapshot.write(path) else {
+        return Ok(());
+    };
+    let m = snapshot.manifest();
+    let rescue =
+        std::env::temp_dir().join(default_file_name(&m.host.hostname, m.window.started_at));
+    match snapshot.write(&rescue) {
+        Ok(()) => bail!(
+            "{error}; the collection was saved to {} instead",
+            rescue.display()
+        ),
+        Err(_) => Err(error.into()),
+    }
 }
 
 fn write_file(path: &Path, content: &str) -> Result<()> {

@@ -3,12 +3,13 @@
 //! Charts carry numbers on their axes only: titles and legends are HTML around them,
 //! because plotters' SVG backend measures text by bytes and would misplace Chinese.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::model::{CpuPoint, Series};
 
 const WIDTH: u32 = 760;
-const HEIGHT: u32 = 220;
+const HEIGHT: u32 = 200;
 
 /// Colours shared with the HTML legends (see `style.css`).
 pub const CPU_COLOURS: [(&str, RGBColor); 4] = [
@@ -78,22 +79,7 @@ fn x_range(points: impl Iterator<Item = f64> + Clone) -> std::ops::Range<f64> {
 
 /// Stacked areas: user, system, iowait, steal (percent of all CPUs).
 fn cpu_chart(points: &[CpuPoint]) -> Option<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(36)
-            .build_cartesian_2d(x_range(points.iter().map(|p| p.t)), 0.0..100.0)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .x_label_formatter(&|x| format!("{x:.0}s"))
-            .draw()
-            .ok()?;
+    percent_chart(x_range(points.iter().map(|p| p.t)), |chart| {
         let layers: [fn(&CpuPoint) -> f64; 4] =
             [|p| p.user, |p| p.system, |p| p.iowait, |p| p.steal];
         // Draw the tallest stack first so each layer shows on top of the one below.
@@ -107,29 +93,13 @@ fn cpu_chart(points: &[CpuPoint]) -> Option<String> {
                 .draw_series(AreaSeries::new(top, 0.0, colour.mix(0.85)).border_style(colour))
                 .ok()?;
         }
-        root.present().ok()?;
-    }
-    Some(svg)
+        Some(())
+    })
 }
 
 fn lines_chart(lines: &[(RGBColor, &[(f64, f64)])]) -> Option<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let xs = lines.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x));
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(36)
-            .build_cartesian_2d(x_range(xs), 0.0..100.0)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .x_label_formatter(&|x| format!("{x:.0}s"))
-            .draw()
-            .ok()?;
+    let xs = lines.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x));
+    percent_chart(x_range(xs), |chart| {
         for (colour, points) in lines {
             chart
                 .draw_series(LineSeries::new(
@@ -138,9 +108,55 @@ fn lines_chart(lines: &[(RGBColor, &[(f64, f64)])]) -> Option<String> {
                 ))
                 .ok()?;
         }
+        Some(())
+    })
+}
+
+type PercentChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A chart of 0–100 % over the window's seconds; `draw` adds the series.
+fn percent_chart(
+    x: std::ops::Range<f64>,
+    draw: impl FnOnce(&mut PercentChart<'_, '_>) -> Option<()>,
+) -> Option<String> {
+    let span = x.end - x.start;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(36)
+            .build_cartesian_2d(x, 0.0..100.0)
+            .ok()?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .x_labels((span.ceil() as usize + 1).clamp(2, 8))
+            .y_labels(6)
+            .x_label_formatter(&|t| elapsed_label(*t, span))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .draw()
+            .ok()?;
+        draw(&mut chart)?;
         root.present().ok()?;
     }
     Some(svg)
+}
+
+/// Seconds into the window as an axis label: `12s` for short windows, `4:05` (m:ss)
+/// up to an hour, `1:02:00` beyond.
+fn elapsed_label(t: f64, span: f64) -> String {
+    let secs = t.max(0.0).round() as u64;
+    if span < 120.0 {
+        format!("{secs}s")
+    } else if span < 3600.0 {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    } else {
+        format!("{}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60)
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +184,9 @@ mod tests {
             assert!(svg.starts_with("<svg") && svg.contains("</svg>"));
         }
         assert_eq!(charts.disk_legend[0].0, "vda");
+        assert_eq!(elapsed_label(5.2, 10.0), "5s");
+        assert_eq!(elapsed_label(245.0, 600.0), "4:05");
+        assert_eq!(elapsed_label(3720.0, 7200.0), "1:02:00");
         let empty = draw(&Series::default());
         assert!(empty.cpu.is_none() && empty.memory.is_none() && empty.disk.is_none());
     }

@@ -16,6 +16,8 @@ pub struct Report {
     pub tool_version: String,
     pub generated_at: String,
     pub hostname: String,
+    /// The baseline the findings were judged against.
+    pub baseline: String,
     pub window: WindowView,
     pub environment: Option<EnvironmentView>,
     pub overall: Option<u8>,
@@ -180,6 +182,7 @@ impl Report {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             generated_at: time(assessment.generated_at),
             hostname: manifest.host.hostname.clone(),
+            baseline: assessment.baseline.clone(),
             window: WindowView {
                 started: time(w.started_at),
                 ended: time(w.ended_at),
@@ -254,13 +257,7 @@ fn environment(h: &HostFacts, c: &Catalog) -> EnvironmentView {
         os: h.os_name.clone(),
         kernel: opt(h.kernel.clone()),
         arch: h.arch.clone(),
-        uptime: opt(h.uptime_secs.map(|s| {
-            format!(
-                "{} {}",
-                format::number(s as f64 / 86400.0, 1),
-                c.text("env.days")
-            )
-        })),
+        uptime: opt(h.uptime_secs.map(|s| uptime(s, c))),
         virtualization: virt,
         cpu_model: opt(h.cpu.model.clone()),
         sockets: opt(h.cpu.sockets.map(|v| v.to_string())),
@@ -315,6 +312,19 @@ fn environment(h: &HostFacts, c: &Catalog) -> EnvironmentView {
                 state: opt(i.operstate.clone()),
             })
             .collect(),
+    }
+}
+
+/// Days with one decimal once past a day, hours and minutes before.
+fn uptime(secs: u64, c: &Catalog) -> String {
+    if secs >= 86_400 {
+        format!(
+            "{} {}",
+            format::number(secs as f64 / 86_400.0, 1),
+            c.text("env.days")
+        )
+    } else {
+        format::duration(secs as f64)
     }
 }
 
