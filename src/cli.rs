@@ -10,7 +10,8 @@ use crate::report::Lang;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  error: nothing was written (the message says why and what to do)
+  1  error: the message says what went wrong and what to do (a collection that
+     cannot be written where asked is saved in the temp folder, and the message says where)
   2  invalid command line
   3  output written, but at least one probe failed (see `perfdiag snapshot inspect`)";
 
