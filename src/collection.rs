@@ -89,6 +89,7 @@ pub fn collect(args: &SamplingArgs, stop: &AtomicBool) -> Snapshot {
         }
         Err(e) => {
             snapshot.record_probe(ProbeRecord {
+                target: None,
                 id: "sampler".into(),
                 status: if matches!(e, ProbeError::Unsupported(_)) {
                     ProbeStatus::Skipped

@@ -7,12 +7,16 @@ use std::path::Path;
 use perfdiag_analyzers::{Baseline, Direction};
 use perfdiag_model::{Unit, Value};
 
+/// A language's rule catalogs (host, PostgreSQL, MySQL) as one table.
 fn catalog(lang: &str) -> toml::Table {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("report-templates/i18n")
-        .join(lang)
-        .join("rules.toml");
-    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        .join(lang);
+    let text: Vec<String> = ["rules.toml", "rules-postgres.toml", "rules-mysql.toml"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .collect();
+    toml::from_str(&text.join("\n")).unwrap()
 }
 
 fn text<'a>(catalog: &'a toml::Table, kind: &str, id: &str, field: &str) -> &'a str {
@@ -24,7 +28,7 @@ fn render() -> String {
     let baseline = Baseline::builtin();
     let mut out = String::from(
         "# Rule catalogue\n\n\
-         Generated from `analyzers/baselines/host.toml` and the message catalogs by\n\
+         Generated from `analyzers/baselines/*.toml` and the message catalogs by\n\
          `UPDATE_GOLDEN=1 cargo test --test docs`; do not edit by hand.\n\n\
          Thresholds are strict: a value equal to a threshold does not fire. Override any\n\
          of them with `--baseline FILE` (see [baselines.md](baselines.md)).\n\n\

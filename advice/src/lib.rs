@@ -25,8 +25,8 @@ pub use steps::StepDef;
 
 /// Every step advice can propose, with the rule it answers and its phase: what the
 /// catalogs must document.
-pub fn steps_catalog() -> &'static [StepDef] {
-    steps::REGISTRY
+pub fn steps_catalog() -> Vec<&'static StepDef> {
+    steps::registry().collect()
 }
 
 /// The plan for `assessment`, personalised with the facts of `snapshot`.
@@ -35,9 +35,18 @@ pub fn plan(assessment: &Assessment, snapshot: &Snapshot) -> Plan {
     let context = Context {
         os: snapshot.fact::<OsFacts>(facts_names::OS).ok().flatten(),
         host: snapshot.fact::<HostFacts>(facts_names::HOST).ok().flatten(),
+        postgres: snapshot
+            .fact(facts_names::POSTGRES)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        mysql: snapshot
+            .fact(facts_names::MYSQL)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
     };
-    let mut ranked: Vec<(Severity, u32, PlanStep)> = steps::REGISTRY
-        .iter()
+    let mut ranked: Vec<(Severity, u32, PlanStep)> = steps::registry()
         .filter_map(|def| {
             let findings: Vec<&Finding> = assessment
                 .findings

@@ -43,6 +43,9 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
         host: load_fact(snapshot, facts_names::HOST),
         os: load_fact(snapshot, facts_names::OS),
         network: load_fact(snapshot, facts_names::NETWORK),
+        postgres: load_fact(snapshot, facts_names::POSTGRES),
+        mysql: load_fact(snapshot, facts_names::MYSQL),
+        snapshot,
     };
     let mut findings = Vec::new();
     let mut not_evaluated = Vec::new();

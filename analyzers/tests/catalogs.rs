@@ -2,20 +2,45 @@
 
 use std::collections::BTreeSet;
 
+/// Each language's rule catalogs (host, PostgreSQL, MySQL) as one TOML text.
 const CATALOGS: [(&str, &str); 2] = [
     (
         "en",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../report-templates/i18n/en/rules.toml"
-        )),
+        concat!(
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../report-templates/i18n/en/rules.toml"
+            )),
+            "\n",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../report-templates/i18n/en/rules-postgres.toml"
+            )),
+            "\n",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../report-templates/i18n/en/rules-mysql.toml"
+            )),
+        ),
     ),
     (
         "zh-CN",
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../report-templates/i18n/zh-CN/rules.toml"
-        )),
+        concat!(
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../report-templates/i18n/zh-CN/rules.toml"
+            )),
+            "\n",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../report-templates/i18n/zh-CN/rules-postgres.toml"
+            )),
+            "\n",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../report-templates/i18n/zh-CN/rules-mysql.toml"
+            )),
+        ),
     ),
 ];
 

@@ -38,6 +38,24 @@ pub mod tables {
     pub const HOST_NET: &str = "host_net";
     /// Top processes by CPU and by memory over the window.
     pub const PROCESSES: &str = "processes";
+
+    /// PostgreSQL sessions sampled every tick (pg_stat_activity, blocking pids).
+    pub const PG_SESSIONS: &str = "pg_sessions";
+    /// pg_stat_statements over the window (end reading minus start reading).
+    pub const PG_STATEMENTS: &str = "pg_statements";
+    /// Per-table statistics (pg_stat_user_tables and sizes).
+    pub const PG_TABLES: &str = "pg_tables";
+    /// Per-index statistics (usage, size, validity, duplicates).
+    pub const PG_INDEXES: &str = "pg_indexes";
+
+    /// MySQL/MariaDB sessions sampled every tick (processlist, lock waits).
+    pub const MYSQL_SESSIONS: &str = "mysql_sessions";
+    /// performance_schema statement digests over the window.
+    pub const MYSQL_STATEMENTS: &str = "mysql_statements";
+    /// Per-table facts (size, engine, primary key).
+    pub const MYSQL_TABLES: &str = "mysql_tables";
+    /// Per-index facts (usage, redundancy).
+    pub const MYSQL_INDEXES: &str = "mysql_indexes";
 }
 
 /// Facts document names.
@@ -45,4 +63,8 @@ pub mod facts_names {
     pub const HOST: &str = "host";
     pub const OS: &str = "os";
     pub const NETWORK: &str = "network";
+    /// `Vec<PostgresFacts>`, one per PostgreSQL target.
+    pub const POSTGRES: &str = "postgres";
+    /// `Vec<MysqlFacts>`, one per MySQL/MariaDB target.
+    pub const MYSQL: &str = "mysql";
 }

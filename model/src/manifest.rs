@@ -75,8 +75,12 @@ impl CollectionWindow {
 /// How one probe fared. Failure is data: it never aborts the collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeRecord {
-    /// Stable id, e.g. `host`, `os`, `sampler`, `network`.
+    /// Stable id, e.g. `host`, `os`, `sampler`, `network`, `postgres.settings`.
     pub id: String,
+    /// The database target the probe ran against (its URL without password);
+    /// `None` for host probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub status: ProbeStatus,
     pub duration_ms: u64,
     /// The reason (skipped), the error (failed) or what is missing (partial).

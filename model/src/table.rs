@@ -105,6 +105,35 @@ impl Table {
             .map(|c| &c.data)
     }
 
+    /// Appends the rows of `other`, which must have the same columns (names and types,
+    /// in order): tables of several targets are gathered into one.
+    pub fn append(&mut self, other: Table) -> Result<(), String> {
+        if self.columns.is_empty() {
+            *self = other;
+            return Ok(());
+        }
+        let same = self.columns.len() == other.columns.len()
+            && self
+                .columns
+                .iter()
+                .zip(&other.columns)
+                .all(|(a, b)| a.name == b.name && a.data.column_type() == b.data.column_type());
+        if !same {
+            return Err("the tables have different columns".to_owned());
+        }
+        for (mine, theirs) in self.columns.iter_mut().zip(other.columns) {
+            match (&mut mine.data, theirs.data) {
+                (ColumnData::Int64(a), ColumnData::Int64(b))
+                | (ColumnData::Timestamp(a), ColumnData::Timestamp(b)) => a.extend(b),
+                (ColumnData::Float64(a), ColumnData::Float64(b)) => a.extend(b),
+                (ColumnData::Utf8(a), ColumnData::Utf8(b)) => a.extend(b),
+                (ColumnData::Bool(a), ColumnData::Bool(b)) => a.extend(b),
+                _ => unreachable!("column types were compared above"),
+            }
+        }
+        Ok(())
+    }
+
     /// Builds a table from columns read back from storage, checking lengths agree.
     pub(crate) fn from_columns(columns: Vec<Column>) -> Result<Self, String> {
         if let Some(first) = columns.first() {

@@ -49,6 +49,7 @@ fn sample_snapshot() -> Snapshot {
     );
     snap.put_table("empty", Table::new().with("x", col::i64([])));
     snap.record_probe(ProbeRecord {
+        target: None,
         id: "host".into(),
         status: ProbeStatus::Partial,
         duration_ms: 12,

@@ -11,14 +11,18 @@ use std::path::PathBuf;
 
 use perfdiag_model::ProbeRecord;
 
+pub mod db;
 pub mod error;
 pub mod host;
+pub mod mysql;
 pub mod network;
 pub mod os;
+pub mod postgres;
 pub mod processes;
 pub mod procfs;
 pub mod record;
 pub mod sampler;
+pub mod sql;
 mod sys;
 mod sysfs;
 

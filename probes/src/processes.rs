@@ -75,6 +75,7 @@ impl ProcessTracker {
     pub fn finish(self, top_n: usize) -> (Option<Table>, ProbeRecord) {
         let elapsed = self.started.elapsed().as_secs_f64();
         let record = |status, message: Option<String>| ProbeRecord {
+            target: None,
             id: ID.to_owned(),
             status,
             duration_ms: crate::record::elapsed_ms(self.started),

@@ -66,6 +66,7 @@ pub fn collect<T>(
     Collected {
         facts,
         record: ProbeRecord {
+            target: None,
             id: id.to_owned(),
             status,
             duration_ms,

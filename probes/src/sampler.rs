@@ -187,6 +187,7 @@ impl Sampler {
             problems.push("no interval completed (one reading only)".to_owned());
         }
         let record = ProbeRecord {
+            target: None,
             id: ID.to_owned(),
             status: if problems.is_empty() {
                 ProbeStatus::Ok

@@ -46,10 +46,17 @@ impl Lang {
             };
         }
         match self {
-            Self::En => &[catalog!("en", "report.toml"), catalog!("en", "rules.toml")],
+            Self::En => &[
+                catalog!("en", "report.toml"),
+                catalog!("en", "rules.toml"),
+                catalog!("en", "rules-postgres.toml"),
+                catalog!("en", "rules-mysql.toml"),
+            ],
             Self::ZhCn => &[
                 catalog!("zh-CN", "report.toml"),
                 catalog!("zh-CN", "rules.toml"),
+                catalog!("zh-CN", "rules-postgres.toml"),
+                catalog!("zh-CN", "rules-mysql.toml"),
             ],
         }
     }

@@ -1,12 +1,14 @@
 //! The step registry: one step per rule, each in the module of its kind of change.
 
-use perfdiag_model::facts::{HostFacts, OsFacts};
+use perfdiag_model::facts::{HostFacts, MysqlFacts, OsFacts, PostgresFacts};
 use perfdiag_model::{Finding, Phase, Risk, Script, Verification};
 
 mod clock;
 mod governor;
 mod hardware;
 mod limits;
+mod mysql;
+mod postgres;
 mod sysctl;
 mod thp;
 
@@ -16,6 +18,12 @@ pub(crate) struct Context {
     pub os: Option<OsFacts>,
     #[allow(dead_code)] // read by hardware steps to come (RAM sizing).
     pub host: Option<HostFacts>,
+    /// One entry per PostgreSQL target.
+    #[allow(dead_code)] // read by the PostgreSQL steps being built.
+    pub postgres: Vec<PostgresFacts>,
+    /// One entry per MySQL/MariaDB target.
+    #[allow(dead_code)] // read by the MySQL steps being built.
+    pub mysql: Vec<MysqlFacts>,
 }
 
 impl Context {
@@ -46,8 +54,13 @@ pub struct StepDef {
     pub(crate) build: fn(&Context, &[&Finding]) -> Draft,
 }
 
-/// Every step, one per rule.
-pub(crate) const REGISTRY: &[StepDef] = &[
+/// Every step, one per rule: host steps first, then each engine's.
+pub(crate) fn registry() -> impl Iterator<Item = &'static StepDef> {
+    HOST.iter().chain(postgres::STEPS).chain(mysql::STEPS)
+}
+
+/// The host, OS and network steps.
+const HOST: &[StepDef] = &[
     sysctl::SWAPPINESS,
     sysctl::DIRTY,
     sysctl::SOMAXCONN,

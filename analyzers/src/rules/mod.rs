@@ -4,7 +4,8 @@
 //! returns its findings (possibly none) or says which input it lacked. Thresholds come
 //! from the [`RuleSpec`] of the baseline, never from the code.
 
-use perfdiag_model::facts::{HostFacts, NetworkFacts, OsFacts};
+use perfdiag_model::Snapshot;
+use perfdiag_model::facts::{HostFacts, MysqlFacts, NetworkFacts, OsFacts, PostgresFacts};
 use perfdiag_model::{Evidence, Finding, Severity, Threshold, Value};
 
 use crate::baseline::{Direction, RuleSpec};
@@ -15,8 +16,10 @@ use crate::score;
 mod cpu;
 mod disk;
 mod memory;
+mod mysql;
 mod network;
 mod os;
+mod postgres;
 
 /// What the rules read: the sampled numbers and the facts documents.
 #[derive(Debug)]
@@ -26,6 +29,15 @@ pub(crate) struct Inputs<'a> {
     pub os: Need<OsFacts>,
     #[allow(dead_code)] // no host rule reads it yet; database rules will.
     pub network: Need<NetworkFacts>,
+    /// One entry per PostgreSQL target.
+    #[allow(dead_code)] // read by the PostgreSQL rules being built.
+    pub postgres: Need<Vec<PostgresFacts>>,
+    /// One entry per MySQL/MariaDB target.
+    #[allow(dead_code)] // read by the MySQL rules being built.
+    pub mysql: Need<Vec<MysqlFacts>>,
+    /// The snapshot itself, for rules that compute over its database tables.
+    #[allow(dead_code)] // read by the database rules being built.
+    pub snapshot: &'a Snapshot,
 }
 
 impl Inputs<'_> {
@@ -57,8 +69,13 @@ pub(crate) struct RuleDef {
     pub eval: fn(&Inputs<'_>, &RuleSpec) -> Outcome,
 }
 
-/// Every rule, in the order they are evaluated.
-pub(crate) const REGISTRY: &[RuleDef] = &[
+/// Every rule, in the order they are evaluated: host first, then each engine.
+pub(crate) fn registry() -> impl Iterator<Item = &'static RuleDef> {
+    HOST.iter().chain(postgres::RULES).chain(mysql::RULES)
+}
+
+/// The host, OS and network rules.
+const HOST: &[RuleDef] = &[
     cpu::SATURATION,
     cpu::IOWAIT,
     cpu::STEAL,
@@ -79,12 +96,12 @@ pub(crate) const REGISTRY: &[RuleDef] = &[
 ];
 
 pub(crate) fn definition(id: &str) -> Option<&'static RuleDef> {
-    REGISTRY.iter().find(|d| d.id == id)
+    registry().find(|d| d.id == id)
 }
 
 /// The ids of every implemented rule.
 pub fn implemented_rule_ids() -> impl Iterator<Item = &'static str> {
-    REGISTRY.iter().map(|d| d.id)
+    registry().map(|d| d.id)
 }
 
 /// Evidence that crossed `threshold`.

@@ -3,11 +3,15 @@
 //! Every field a probe may fail to read is an `Option`: `None` is "unknown", never zero.
 
 pub mod host;
+pub mod mysql;
 pub mod network;
 pub mod os;
+pub mod postgres;
 
 pub use host::{
     CpuFacts, DiskFacts, FilesystemFacts, HostFacts, InterfaceFacts, MemoryFacts, Virtualization,
 };
+pub use mysql::MysqlFacts;
 pub use network::{NetworkFacts, TcpCounters, TcpRtt};
 pub use os::{NumaNode, OsFacts, ProcessLimits, ThpFacts, TimeSync};
+pub use postgres::PostgresFacts;

@@ -1,0 +1,1 @@
+//! A throwaway MariaDB instance (being built).
