@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use perfdiag_probes::db::{DbOptions, DbTarget, Engine};
 
 use crate::report::Lang;
 
@@ -30,7 +31,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Collect, assess, plan and report on the local host in one go.
+    /// Collect, assess, plan and report in one go: this host, and the databases given
+    /// with --pg / --mysql.
     ///
     /// Samples the host for --duration, writes the snapshot next to the report, and
     /// prints a summary. Example: `perfdiag diagnose --duration 60s -o report.html`
@@ -71,18 +73,65 @@ pub struct SamplingArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub databases: DatabaseArgs,
+}
+
+/// Database servers to collect from, with the host.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Databases")]
+pub struct DatabaseArgs {
+    /// A PostgreSQL server (repeatable): `postgres://USER@HOST:5432/DB`. The password
+    /// comes from PGPASSWORD, ~/.pgpass or a prompt (or the URL, visible to `ps`); it
+    /// is never stored. The user needs only the `pg_monitor` role.
+    #[arg(long = "pg", value_name = "URL", value_parser = parse_pg)]
+    pub postgres: Vec<DbTarget>,
+    /// A MySQL or MariaDB server (repeatable): `mysql://USER@HOST:3306/DB`. The
+    /// password comes from MYSQL_PWD or a prompt (or the URL); it is never stored. The
+    /// user needs only PROCESS and SELECT on performance_schema.
+    #[arg(long = "mysql", value_name = "URL", value_parser = parse_mysql)]
+    pub mysql: Vec<DbTarget>,
+    /// Server-side time limit of every probe query.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub statement_timeout: Duration,
+    /// How many statements, tables and indexes to keep in each top list.
+    #[arg(long, default_value_t = 50)]
+    pub top: usize,
+}
+
+impl DatabaseArgs {
+    pub fn targets(&self) -> impl Iterator<Item = &DbTarget> {
+        self.postgres.iter().chain(&self.mysql)
+    }
+
+    pub fn options(&self) -> DbOptions {
+        DbOptions {
+            statement_timeout: self.statement_timeout,
+            top_n: self.top,
+            ..DbOptions::default()
+        }
+    }
+}
+
+fn parse_pg(text: &str) -> Result<DbTarget, String> {
+    DbTarget::parse(Engine::Postgres, text).map_err(|e| e.to_string())
+}
+
+fn parse_mysql(text: &str) -> Result<DbTarget, String> {
+    DbTarget::parse(Engine::Mysql, text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    #[command(flatten)]
-    pub sampling: SamplingArgs,
     /// Snapshot file to write [default: perfdiag-<host>-<time>.pdsnap].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Analysis")]
 pub struct AnalysisArgs {
     /// Report language [default: from the system locale].
     #[arg(long, value_enum)]
@@ -94,16 +143,16 @@ pub struct AnalysisArgs {
 
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
-    #[command(flatten)]
-    pub sampling: SamplingArgs,
-    #[command(flatten)]
-    pub analysis: AnalysisArgs,
     /// HTML report to write.
     #[arg(short, long, default_value = "perfdiag-report.html")]
     pub output: PathBuf,
     /// Snapshot file to write [default: perfdiag-<host>-<time>.pdsnap beside the report].
     #[arg(long)]
     pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -14,9 +14,15 @@ use perfdiag_model::facts::HostFacts;
 use perfdiag_model::{
     CollectionWindow, HostIdentity, ProbeRecord, ProbeStatus, Snapshot, facts_names, tables,
 };
+use perfdiag_probes::db::DbTarget;
 use perfdiag_probes::{ProbeError, ProcessTracker, Root, Sampler, host, network, os};
 
 use crate::cli::SamplingArgs;
+use crate::databases::Databases;
+
+/// TCP connects per round-trip target: enough for a p95 of a quiet link, few
+/// enough to be invisible to the server.
+const RTT_ATTEMPTS: u32 = 5;
 
 /// Set by Ctrl-C: ends the sampling window at the next check.
 pub fn interrupt_flag() -> Arc<AtomicBool> {
@@ -61,18 +67,30 @@ pub fn collect(args: &SamplingArgs, stop: &AtomicBool) -> Snapshot {
     }
     snapshot.record_probe(os.record);
 
-    let network = network::probe(&root, &args.targets, 5);
+    let databases = &args.databases;
+    let mut rtt_targets = args.targets.clone();
+    rtt_targets.extend(databases.targets().filter_map(DbTarget::host_port));
+    let network = network::probe(&root, &rtt_targets, RTT_ATTEMPTS);
     if let Some(facts) = &network.facts {
         snapshot.set_fact(facts_names::NETWORK, facts);
     }
     snapshot.record_probe(network.record);
 
+    let targets: Vec<DbTarget> = databases.targets().cloned().collect();
+    let mut dbs = Databases::connect(&targets, &databases.options());
     let tracker = ProcessTracker::start(&root);
     let sampling_start = Instant::now();
-    match Sampler::start(&root) {
-        Ok(mut sampler) => {
-            let ended_early = sample(&mut sampler, args, stop);
-            window.ended_early = ended_early;
+    let mut sampler = Sampler::start(&root);
+    let ended_early = sample(args, stop, || {
+        if let Ok(sampler) = &mut sampler {
+            sampler.tick()?;
+        }
+        dbs.tick();
+        Ok(())
+    });
+    window.ended_early = ended_early;
+    match sampler {
+        Ok(sampler) => {
             let (tables, mut record) = sampler.finish();
             if ended_early && record.status == ProbeStatus::Ok {
                 record.status = ProbeStatus::Partial;
@@ -87,21 +105,20 @@ pub fn collect(args: &SamplingArgs, stop: &AtomicBool) -> Snapshot {
             }
             snapshot.record_probe(record);
         }
-        Err(e) => {
-            snapshot.record_probe(ProbeRecord {
-                target: None,
-                id: "sampler".into(),
-                status: if matches!(e, ProbeError::Unsupported(_)) {
-                    ProbeStatus::Skipped
-                } else {
-                    ProbeStatus::Failed
-                },
-                duration_ms: 0,
-                message: Some(e.to_string()),
-                hint: None,
-            });
-        }
+        Err(e) => snapshot.record_probe(ProbeRecord {
+            target: None,
+            id: "sampler".into(),
+            status: if matches!(e, ProbeError::Unsupported(_)) {
+                ProbeStatus::Skipped
+            } else {
+                ProbeStatus::Failed
+            },
+            duration_ms: 0,
+            message: Some(e.to_string()),
+            hint: None,
+        }),
     }
+    dbs.finish_into(&mut snapshot);
     let (processes, record) = tracker.finish(args.top_processes);
     if let Some(table) = processes {
         snapshot.put_table(tables::PROCESSES, table);
@@ -113,9 +130,13 @@ pub fn collect(args: &SamplingArgs, stop: &AtomicBool) -> Snapshot {
     snapshot
 }
 
-/// Ticks the sampler every `interval` until `duration` has passed or `stop` is set.
+/// Calls `tick` every `interval` until `duration` has passed or `stop` is set.
 /// Returns whether the window ended early.
-fn sample(sampler: &mut Sampler, args: &SamplingArgs, stop: &AtomicBool) -> bool {
+fn sample(
+    args: &SamplingArgs,
+    stop: &AtomicBool,
+    mut tick: impl FnMut() -> Result<(), ProbeError>,
+) -> bool {
     let ticks = (args.duration.as_secs_f64() / args.interval.as_secs_f64())
         .round()
         .max(1.0) as u64;
@@ -131,7 +152,7 @@ fn sample(sampler: &mut Sampler, args: &SamplingArgs, stop: &AtomicBool) -> bool
             }
             std::thread::sleep(left.min(Duration::from_millis(100)));
         }
-        if let Err(e) = sampler.tick() {
+        if let Err(e) = tick() {
             bar.println(format!("warning: sample {n} failed: {e}"));
         }
         bar.inc(1);

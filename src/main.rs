@@ -7,6 +7,7 @@
 mod cli;
 mod collection;
 mod commands;
+mod databases;
 mod report;
 mod summary;
 

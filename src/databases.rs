@@ -1,0 +1,122 @@
+//! The database side of a collection run: connecting to each target (with the
+//! password from the URL, the environment, or a prompt: never stored), sampling them
+//! with the host, and gathering their output into the snapshot.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use perfdiag_model::{ProbeRecord, ProbeStatus, Snapshot, Table};
+use perfdiag_probes::db::{self, DbCollector, DbError, DbOptions, DbOutput, DbTarget, Engine};
+
+/// The connected targets, and the records of those that could not be reached.
+#[derive(Debug, Default)]
+pub struct Databases {
+    collectors: Vec<Box<dyn DbCollector>>,
+    failed: Vec<ProbeRecord>,
+}
+
+impl Databases {
+    /// Connects to every target; one that fails is recorded and the others go on.
+    pub fn connect(targets: &[DbTarget], options: &DbOptions) -> Self {
+        let mut out = Self::default();
+        for target in targets {
+            let started = std::time::Instant::now();
+            match connect_with_password(target, options) {
+                Ok(collector) => out.collectors.push(collector),
+                Err(error) => {
+                    eprintln!("warning: {error}");
+                    out.failed.push(ProbeRecord {
+                        id: format!("{}.connect", target.engine.id()),
+                        target: Some(target.label().to_owned()),
+                        status: ProbeStatus::Failed,
+                        duration_ms: started.elapsed().as_millis() as u64,
+                        hint: Some(hint(&error, target.engine)),
+                        message: Some(error.to_string()),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn tick(&mut self) {
+        for collector in &mut self.collectors {
+            collector.tick();
+        }
+    }
+
+    /// Ends every collector's window and puts what they gathered into `snapshot`.
+    pub fn finish_into(self, snapshot: &mut Snapshot) {
+        let mut facts: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+        let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
+        for output in self.collectors.into_iter().map(|c| c.finish()) {
+            let DbOutput {
+                engine,
+                target,
+                facts: engine_facts,
+                tables: engine_tables,
+                records,
+            } = output;
+            facts.entry(engine.id()).or_default().extend(engine_facts);
+            for (name, table) in engine_tables {
+                let merged = tables.entry(name).or_default();
+                if let Err(e) = merged.append(table) {
+                    // Both sides come from this build: a mismatch is a defect, but
+                    // it must not cost the rest of the snapshot.
+                    eprintln!("warning: table {name} of {target} not kept: {e}");
+                }
+            }
+            for record in records {
+                snapshot.record_probe(record);
+            }
+        }
+        for record in self.failed {
+            snapshot.record_probe(record);
+        }
+        for (name, documents) in facts {
+            snapshot.set_fact(name, &documents);
+        }
+        for (name, table) in tables {
+            snapshot.put_table(name, table);
+        }
+    }
+}
+
+/// Connects, supplying a password when the URL has none: `MYSQL_PWD` for MySQL
+/// (PostgreSQL's driver reads `PGPASSWORD` and `~/.pgpass` itself), then, when the
+/// server asks for one and someone is at the terminal, a prompt.
+fn connect_with_password(
+    target: &DbTarget,
+    options: &DbOptions,
+) -> Result<Box<dyn DbCollector>, DbError> {
+    let target = match std::env::var("MYSQL_PWD") {
+        Ok(pw) if target.engine == Engine::Mysql && !target.has_password() => {
+            target.with_password(&pw)
+        }
+        _ => target.clone(),
+    };
+    match db::connect(&target, options) {
+        Err(DbError::Auth { .. }) if !target.has_password() && std::io::stdin().is_terminal() => {
+            let prompt = format!("password for {}: ", target.label());
+            let password = rpassword::prompt_password(prompt)
+                .map_err(|e| DbError::Internal(format!("cannot read the password: {e}")))?;
+            db::connect(&target.with_password(&password), options)
+        }
+        other => other,
+    }
+}
+
+/// What the engineer can do about a failed connection.
+fn hint(error: &DbError, engine: Engine) -> String {
+    let variable = match engine {
+        Engine::Postgres => "PGPASSWORD (or ~/.pgpass)",
+        Engine::Mysql => "MYSQL_PWD",
+    };
+    match error {
+        DbError::Auth { .. } => format!(
+            "check the user and password: set {variable}, or run perfdiag at a terminal to be asked"
+        ),
+        DbError::InvalidUrl(_) => "correct the URL".to_owned(),
+        _ => "check that the server runs and that this host may reach it (address, port, firewall, listen address, TLS)".to_owned(),
+    }
+}
