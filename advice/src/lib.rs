@@ -274,7 +274,7 @@ mod tests {
                 .is_empty()
         );
         let other = vec![finding(
-            "pg.memory.shared_buffers_low",
+            "no.such.rule",
             Severity::Warning,
             None,
             Vec::new(),

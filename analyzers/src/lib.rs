@@ -50,7 +50,11 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
     let mut findings = Vec::new();
     let mut not_evaluated = Vec::new();
     let mut evaluated = BTreeSet::new();
-    for spec in baseline.rules().iter().filter(|r| r.enabled) {
+    for spec in baseline
+        .rules()
+        .iter()
+        .filter(|r| r.enabled && applies(&r.id, snapshot))
+    {
         // Every baseline rule is implemented: `Baseline` checks it at load.
         let Some(def) = rules::definition(&spec.id) else {
             continue;
@@ -91,6 +95,27 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
         overall,
         metrics: stats.summary(),
     })
+}
+
+/// Database rules and the engine whose collection they judge, by rule id prefix.
+const ENGINE_RULES: [(&str, &str); 2] = [("pg.", "postgres"), ("mysql.", "mysql")];
+
+/// Whether a rule concerns this snapshot: database rules only when their engine was
+/// asked for (its facts or a probe record of it are present). A host-only snapshot
+/// does not list every database rule as "not evaluated".
+fn applies(rule_id: &str, snapshot: &Snapshot) -> bool {
+    let Some((_, engine)) = ENGINE_RULES
+        .iter()
+        .find(|(prefix, _)| rule_id.starts_with(prefix))
+    else {
+        return true;
+    };
+    let manifest = snapshot.manifest();
+    manifest.facts.iter().any(|f| f == engine)
+        || manifest
+            .probes
+            .iter()
+            .any(|p| p.id.split('.').next() == Some(engine))
 }
 
 /// A facts document, or why it is unavailable. A document that does not parse costs

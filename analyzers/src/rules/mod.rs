@@ -185,8 +185,11 @@ mod tests {
         let a = f.assess();
         assert!(a.findings.is_empty());
         let ids: Vec<&str> = a.not_evaluated.iter().map(|n| n.rule_id.as_str()).collect();
-        let all: Vec<&str> = super::implemented_rule_ids().collect();
-        assert_eq!(ids, all);
+        // A snapshot without databases is judged by the host rules only.
+        let host: Vec<&str> = super::implemented_rule_ids()
+            .filter(|id| !id.starts_with("pg.") && !id.starts_with("mysql."))
+            .collect();
+        assert_eq!(ids, host);
         assert!(a.scores.iter().all(|s| s.score.is_none()));
         assert_eq!(a.overall, None);
         assert!(a.metrics.is_empty());
