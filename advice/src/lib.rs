@@ -273,12 +273,7 @@ mod tests {
                 .steps
                 .is_empty()
         );
-        let other = vec![finding(
-            "no.such.rule",
-            Severity::Warning,
-            None,
-            Vec::new(),
-        )];
+        let other = vec![finding("no.such.rule", Severity::Warning, None, Vec::new())];
         assert!(plan(&assessment(other), &snapshot(None)).steps.is_empty());
     }
 

@@ -257,7 +257,10 @@ fn without_postgres_facts_no_rule_is_evaluated() {
             .not_evaluated
             .iter()
             .all(|n| !n.rule_id.starts_with("pg."))
-            && host_only.findings.iter().all(|f| !f.rule_id.starts_with("pg."))
+            && host_only
+                .findings
+                .iter()
+                .all(|f| !f.rule_id.starts_with("pg."))
     );
     // Asked for but not collected (the server was unreachable): every rule says so.
     let mut snapshot = crate::test_support::Fixture::healthy().build();

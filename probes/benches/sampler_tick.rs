@@ -3,7 +3,7 @@
 //!
 //! Two cases: the fixture tree captured from a real machine (parsing only, repeatable)
 //! and the live `/proc` of this machine (what a tick really costs, reads included).
-//! Run with `cargo bench --bench sampler_tick`.
+//! Run with `cargo bench -p perfdiag-probes --bench sampler_tick`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use perfdiag_probes::{Root, Sampler};
@@ -11,7 +11,7 @@ use perfdiag_probes::{Root, Sampler};
 fn tick(c: &mut Criterion) {
     let fixture = Root::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/probes/tests/fixtures/this-machine"
+        "/tests/fixtures/this-machine"
     ));
     for (name, root) in [
         ("sampler_tick/fixture", fixture),

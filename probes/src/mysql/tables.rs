@@ -1,0 +1,170 @@
+//! Tables outside the system schemas: size, engine, primary key. The data sizes of all
+//! of them go to the facts (the buffer pool rule compares against them); the table
+//! keeps the largest N and every table without a primary key (up to a limit).
+
+use perfdiag_model::facts::mysql::DataSizes;
+use perfdiag_model::{Table, col};
+
+use super::Ctx;
+use super::query::{Conn, QueryError, fetch, text, uint};
+
+/// How many tables without a primary key are kept beyond the top N by size.
+const NO_PK_LIMIT: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TableRow {
+    pub schema: String,
+    pub name: String,
+    pub engine: Option<String>,
+    pub rows: Option<u64>,
+    pub data_bytes: Option<u64>,
+    pub index_bytes: Option<u64>,
+    pub has_primary_key: Option<bool>,
+}
+
+impl TableRow {
+    fn bytes(&self) -> u64 {
+        self.data_bytes.unwrap_or(0) + self.index_bytes.unwrap_or(0)
+    }
+}
+
+pub(crate) async fn read(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<TableRow>, QueryError> {
+    let rows = fetch(conn, include_str!("sql/tables.sql"), ctx.guard).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some(TableRow {
+                schema: text(r, 0)?,
+                name: text(r, 1)?,
+                engine: text(r, 2),
+                rows: uint(r, 3),
+                data_bytes: uint(r, 4),
+                index_bytes: uint(r, 5),
+                has_primary_key: None,
+            })
+        })
+        .collect())
+}
+
+/// Sets `has_primary_key` from the index list (an index named PRIMARY).
+pub(crate) fn mark_primary_keys(tables: &mut [TableRow], indexes: &[super::indexes::Index]) {
+    let with_pk: std::collections::HashSet<(&str, &str)> = indexes
+        .iter()
+        .filter(|i| i.name == "PRIMARY")
+        .map(|i| (i.schema.as_str(), i.table.as_str()))
+        .collect();
+    for t in tables {
+        t.has_primary_key = Some(with_pk.contains(&(t.schema.as_str(), t.name.as_str())));
+    }
+}
+
+pub(crate) fn sizes(tables: &[TableRow]) -> DataSizes {
+    let is = |t: &TableRow, engine: &str| {
+        t.engine
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(engine))
+    };
+    DataSizes {
+        innodb_bytes: tables
+            .iter()
+            .filter(|t| is(t, "InnoDB"))
+            .map(TableRow::bytes)
+            .sum(),
+        total_bytes: tables.iter().map(TableRow::bytes).sum(),
+        tables: tables.len() as u64,
+        myisam_tables: tables.iter().filter(|t| is(t, "MyISAM")).count() as u64,
+    }
+}
+
+/// The largest `top_n` tables, then tables without a primary key and MyISAM tables
+/// (what the rules name), bounded.
+pub(crate) fn keep(mut tables: Vec<TableRow>, top_n: usize) -> Vec<TableRow> {
+    tables.sort_by(|a, b| {
+        b.bytes()
+            .cmp(&a.bytes())
+            .then_with(|| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)))
+    });
+    let mut flagged = 0;
+    let mut kept = Vec::new();
+    for (i, t) in tables.into_iter().enumerate() {
+        let notable = t.has_primary_key == Some(false)
+            || t.engine
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case("MyISAM"));
+        if i < top_n {
+            kept.push(t);
+        } else if notable && flagged < NO_PK_LIMIT {
+            flagged += 1;
+            kept.push(t);
+        }
+    }
+    kept
+}
+
+/// The `mysql_tables` table.
+pub(crate) fn table(target: &str, tables: &[TableRow]) -> Table {
+    let u = |f: fn(&TableRow) -> Option<u64>| {
+        col::i64(
+            tables
+                .iter()
+                .map(|t| f(t).and_then(|v| i64::try_from(v).ok())),
+        )
+    };
+    Table::new()
+        .with("target", col::utf8(tables.iter().map(|_| Some(target))))
+        .with(
+            "schema",
+            col::utf8(tables.iter().map(|t| Some(t.schema.as_str()))),
+        )
+        .with(
+            "table",
+            col::utf8(tables.iter().map(|t| Some(t.name.as_str()))),
+        )
+        .with(
+            "engine",
+            col::utf8(tables.iter().map(|t| t.engine.as_deref())),
+        )
+        .with("rows", u(|t| t.rows))
+        .with("data_bytes", u(|t| t.data_bytes))
+        .with("index_bytes", u(|t| t.index_bytes))
+        .with(
+            "has_primary_key",
+            col::bool(tables.iter().map(|t| t.has_primary_key)),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str, engine: &str, bytes: u64, pk: bool) -> TableRow {
+        TableRow {
+            schema: "app".into(),
+            name: name.into(),
+            engine: Some(engine.into()),
+            rows: Some(1),
+            data_bytes: Some(bytes),
+            index_bytes: Some(0),
+            has_primary_key: Some(pk),
+        }
+    }
+
+    #[test]
+    fn sizes_and_kept_rows() {
+        let all = vec![
+            t("big", "InnoDB", 1000, true),
+            t("nopk", "InnoDB", 10, false),
+            t("small", "InnoDB", 5, true),
+            t("old", "MyISAM", 1, true),
+        ];
+        let s = sizes(&all);
+        assert_eq!(
+            (s.innodb_bytes, s.total_bytes, s.tables, s.myisam_tables),
+            (1015, 1016, 4, 1)
+        );
+        let kept = keep(all, 1);
+        let names: Vec<&str> = kept.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["big", "nopk", "old"]);
+        assert_eq!(table("x", &kept).rows(), 3);
+    }
+}
