@@ -25,6 +25,15 @@ pub fn print_probes(snapshot: &Snapshot) {
     }
 }
 
+/// `text` padded with spaces to `width` terminal columns; CJK characters take two.
+fn pad(text: &str, width: usize) -> String {
+    let columns: usize = text
+        .chars()
+        .map(|c| if u32::from(c) >= 0x2E80 { 2 } else { 1 })
+        .sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
+}
+
 pub fn print_assessment(report: &Report, c: &Catalog) {
     let overall = report
         .overall
@@ -32,7 +41,7 @@ pub fn print_assessment(report: &Report, c: &Catalog) {
     println!("{}: {overall}", c.text("summary.overall"));
     for s in &report.scores {
         if let Some(score) = s.score {
-            println!("  {:<24} {score:>3}", s.label);
+            println!("  {} {score:>3}", pad(&s.label, 24));
         }
     }
     if report.findings.is_empty() {

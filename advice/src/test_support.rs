@@ -65,6 +65,7 @@ pub fn assessment(findings: Vec<Finding>) -> Assessment {
         scores: Vec::new(),
         overall: None,
         metrics: Vec::new(),
+        db_time: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@ use perfdiag_model::{Assessment, NotEvaluated, Snapshot, facts_names};
 use serde::de::DeserializeOwned;
 
 pub mod baseline;
+pub mod db_time;
 pub mod error;
 pub mod frames;
 pub mod metrics;
@@ -94,6 +95,7 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
         scores,
         overall,
         metrics: stats.summary(),
+        db_time: db_time::compute(snapshot)?,
     })
 }
 

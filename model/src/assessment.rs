@@ -200,6 +200,23 @@ pub struct Metric {
     pub value: Value,
 }
 
+/// Database time by wait class for one target: average active sessions (AAS) over
+/// the window, the measure Oracle's ADDM ranks bottlenecks by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitClassLoad {
+    /// The target's label (its URL without password).
+    pub target: String,
+    /// `postgres` or `mysql`.
+    pub engine: String,
+    /// `CPU` (active, not waiting), or the engine's wait class (`IO`, `Lock`,
+    /// `LWLock`, `Client`…).
+    pub wait_class: String,
+    /// Sessions in this class on average over the window's samples.
+    pub aas: f64,
+    /// This class's share of the target's database time, 0–100.
+    pub share_pct: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     pub generated_at: DateTime<Utc>,
@@ -213,6 +230,9 @@ pub struct Assessment {
     /// Mean of the dimensions that could be scored.
     pub overall: Option<u8>,
     pub metrics: Vec<Metric>,
+    /// Where each database spent its time, largest class first per target.
+    #[serde(default)]
+    pub db_time: Vec<WaitClassLoad>,
 }
 
 impl Assessment {

@@ -15,7 +15,7 @@ pub mod table;
 
 pub use assessment::{
     Assessment, Comparison, Dimension, DimensionScore, Evidence, Finding, Metric, NotEvaluated,
-    Severity, Threshold, Unit, Value,
+    Severity, Threshold, Unit, Value, WaitClassLoad,
 };
 pub use error::SnapshotError;
 pub use manifest::{

@@ -89,10 +89,6 @@ fn setup() -> (
 }
 
 fn tick(c: &mut Criterion) {
-    if !MariaDbServer::available() {
-        eprintln!("mysql_tick: no MariaDB server here, skipped");
-        return;
-    }
     let (server, _rt, _conns, running) = setup();
     let target = DbTarget::parse(Engine::Mysql, &server.url()).expect("url");
     let options = DbOptions::default();

@@ -1,6 +1,7 @@
 //! Reports: the report model, its message catalogs, and the renderers.
 
 pub mod charts;
+pub mod databases;
 pub mod format;
 pub mod html;
 pub mod i18n;

@@ -7,6 +7,7 @@ use perfdiag_model::{
 };
 use serde::Serialize;
 
+use super::databases::{self, DatabaseView};
 use super::format;
 use super::i18n::{Catalog, Lang};
 
@@ -20,6 +21,7 @@ pub struct Report {
     pub baseline: String,
     pub window: WindowView,
     pub environment: Option<EnvironmentView>,
+    pub databases: Vec<DatabaseView>,
     pub overall: Option<u8>,
     pub scores: Vec<ScoreView>,
     pub findings: Vec<FindingView>,
@@ -191,6 +193,7 @@ impl Report {
                 ended_early: w.ended_early,
             },
             environment: host.as_ref().map(|h| environment(h, catalog)),
+            databases: databases::build(snapshot, assessment, catalog)?,
             overall: assessment.overall,
             scores: assessment
                 .scores

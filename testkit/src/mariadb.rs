@@ -53,11 +53,6 @@ impl MariaDbServer {
         Builder::default()
     }
 
-    /// True when the MariaDB server binary is installed here.
-    pub fn available() -> bool {
-        Path::new(MARIADBD).exists()
-    }
-
     fn start_with(lines: &[String]) -> Result<Self, String> {
         let template = template()?;
         let dir = tempfile::Builder::new()

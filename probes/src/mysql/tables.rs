@@ -46,6 +46,20 @@ pub(crate) async fn read(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<TableRow>, Qu
         .collect())
 }
 
+/// Whether the account sees every table: it sees the `mysql` schema's own tables,
+/// which only broad privileges allow. Unknown (an error) counts as no.
+pub(crate) async fn sees_all_tables(conn: &mut Conn, ctx: &Ctx) -> bool {
+    fetch(
+        conn,
+        include_str!("sql/system_tables_visible.sql"),
+        ctx.guard,
+    )
+    .await
+    .ok()
+    .and_then(|rows| rows.first().and_then(|r| uint(r, 0)))
+    .is_some_and(|n| n > 0)
+}
+
 /// Sets `has_primary_key` from the index list (an index named PRIMARY).
 pub(crate) fn mark_primary_keys(tables: &mut [TableRow], indexes: &[super::indexes::Index]) {
     let with_pk: std::collections::HashSet<(&str, &str)> = indexes

@@ -6,6 +6,7 @@ SELECT User, Host,
        COALESCE(JSON_VALUE(Priv, '$.plugin'), '') AS plugin,
        COALESCE(JSON_VALUE(Priv, '$.authentication_string'), '') = '' AS empty_auth,
        COALESCE(JSON_VALUE(Priv, '$.access'), '0') <> '0' AS global_privs,
-       COALESCE(JSON_VALUE(Priv, '$.account_locked'), 'false') = 'true' AS locked,
-       COALESCE(JSON_VALUE(Priv, '$.is_role'), 'false') = 'true' AS is_role
+       -- account_locked is stored as true or as 1 depending on how it was set.
+       COALESCE(JSON_VALUE(Priv, '$.account_locked'), 'false') IN ('true', '1') AS locked,
+       COALESCE(JSON_VALUE(Priv, '$.is_role'), 'false') IN ('true', '1') AS is_role
 FROM mysql.global_priv
