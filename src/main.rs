@@ -8,6 +8,7 @@ mod cli;
 mod collection;
 mod commands;
 mod databases;
+mod output;
 mod report;
 mod summary;
 

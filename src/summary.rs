@@ -2,6 +2,7 @@
 
 use perfdiag_model::{ProbeStatus, Snapshot};
 
+use crate::output;
 use crate::report::{Catalog, Report};
 
 /// One line per probe that did not simply succeed, so problems are not missed.
@@ -35,38 +36,37 @@ fn pad(text: &str, width: usize) -> String {
 }
 
 pub fn print_assessment(report: &Report, c: &Catalog) {
+    let mut out = String::new();
     let overall = report
         .overall
         .map_or_else(|| c.text("summary.not_scored"), |s| s.to_string());
-    println!("{}: {overall}", c.text("summary.overall"));
+    out += &format!("{}: {overall}\n", c.text("summary.overall"));
     for s in &report.scores {
         if let Some(score) = s.score {
-            println!("  {} {score:>3}", pad(&s.label, 24));
+            out += &format!("  {} {score:>3}\n", pad(&s.label, 24));
         }
     }
     if report.findings.is_empty() {
-        println!("{}", c.text("summary.no_findings"));
+        out += &format!("{}\n", c.text("summary.no_findings"));
     }
     for f in &report.findings {
+        let subject = f
+            .subject
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
         let evidence = f
             .evidence
             .first()
             .map(|e| format!(" — {} = {}", e.metric, e.observed))
             .unwrap_or_default();
-        println!(
-            "  [{}] {}{}{evidence}",
-            f.severity_label,
-            f.title,
-            f.subject
-                .as_deref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default()
-        );
+        out += &format!("  [{}] {}{subject}{evidence}\n", f.severity_label, f.title);
     }
     if !report.steps.is_empty() {
-        println!("{}:", c.text("section.plan"));
+        out += &format!("{}:\n", c.text("section.plan"));
         for s in &report.steps {
-            println!("  {}. {} [{}]", s.number, s.title, s.phase);
+            out += &format!("  {}. {} [{}]\n", s.number, s.title, s.phase);
         }
     }
+    output::print(&out);
 }

@@ -115,7 +115,10 @@ fn diagnose_collects_both_engines_and_never_stores_a_password() {
     assert!(!stderr.contains(SECRET) && !String::from_utf8_lossy(&out.stdout).contains(SECRET));
     assert!(!html.contains("[["), "a catalog key is missing");
     for product in ["PostgreSQL 15", "MariaDB 10"] {
-        assert!(html.contains(product), "{product} missing from the databases section");
+        assert!(
+            html.contains(product),
+            "{product} missing from the databases section"
+        );
     }
 }
 

@@ -1,68 +1,86 @@
 //! `perfdiag snapshot inspect`: what a snapshot holds, without analysing it.
 
+use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Result;
-use perfdiag_model::Snapshot;
+use perfdiag_model::{Manifest, Snapshot};
 
 use super::Outcome;
+use crate::output;
 
 pub fn run(path: &Path, json: bool) -> Result<Outcome> {
     let manifest = Snapshot::read_manifest(path)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&manifest)?);
-        return Ok(Outcome::Clean);
+        output::print(&(serde_json::to_string_pretty(&manifest)? + "\n"));
+    } else {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        output::print(&describe(path, size, &manifest)?);
     }
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    Ok(Outcome::Clean)
+}
+
+fn describe(path: &Path, size: u64, manifest: &Manifest) -> Result<String, std::fmt::Error> {
+    let mut s = String::new();
     let w = &manifest.window;
-    println!("file        {} ({size} bytes)", path.display());
-    println!(
+    let host = &manifest.host;
+    writeln!(s, "file        {} ({size} bytes)", path.display())?;
+    writeln!(
+        s,
         "schema      {} (written by perfdiag {})",
         manifest.schema_version, manifest.tool_version
-    );
-    println!(
-        "host        {} · {} · {}{}",
-        manifest.host.hostname,
-        manifest.host.os,
-        manifest.host.arch,
-        manifest
-            .host
-            .kernel
-            .as_deref()
-            .map(|k| format!(" · kernel {k}"))
-            .unwrap_or_default()
-    );
-    println!(
-        "window      {} → {} ({:.0} s at {} ms{})",
+    )?;
+    write!(
+        s,
+        "host        {} · {} · {}",
+        host.hostname, host.os, host.arch
+    )?;
+    if let Some(kernel) = &host.kernel {
+        write!(s, " · kernel {kernel}")?;
+    }
+    writeln!(
+        s,
+        "\nwindow      {} → {} ({:.0} s at {} ms{})",
         w.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
         w.ended_at.format("%H:%M:%S"),
         w.duration_secs(),
         w.interval_ms,
         if w.ended_early { ", ended early" } else { "" }
-    );
-    println!("\nprobes");
+    )?;
+    writeln!(s, "\nprobes")?;
+    let mut last_target = None;
     for p in &manifest.probes {
-        println!(
-            "  {:<12} {:<8} {:>6} ms  {}{}",
+        // Database probes are grouped under the server they ran against.
+        if p.target.is_some() && p.target != last_target {
+            writeln!(s, "  {}", p.target.as_deref().unwrap_or_default())?;
+        }
+        last_target.clone_from(&p.target);
+        let indent = if p.target.is_some() { "    " } else { "  " };
+        write!(
+            s,
+            "{indent}{:<20} {:<8} {:>6} ms",
             p.id,
             p.status.to_string(),
-            p.duration_ms,
-            p.message.as_deref().unwrap_or(""),
-            p.hint
-                .as_deref()
-                .map(|h| format!(" (hint: {h})"))
-                .unwrap_or_default()
-        );
+            p.duration_ms
+        )?;
+        if let Some(message) = &p.message {
+            write!(s, "  {message}")?;
+        }
+        if let Some(hint) = &p.hint {
+            write!(s, "\n{indent}{:<20} hint: {}", "", hint.replace('\n', " "))?;
+        }
+        writeln!(s)?;
     }
-    println!("\ntables");
+    writeln!(s, "\ntables")?;
     for t in &manifest.tables {
-        println!(
-            "  {:<12} {:>7} rows  {} columns",
+        writeln!(
+            s,
+            "  {:<20} {:>7} rows  {} columns",
             t.name,
             t.rows,
             t.columns.len()
-        );
+        )?;
     }
-    println!("\nfacts       {}", manifest.facts.join(", "));
-    Ok(Outcome::Clean)
+    writeln!(s, "\nfacts       {}", manifest.facts.join(", "))?;
+    Ok(s)
 }
