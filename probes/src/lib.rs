@@ -14,6 +14,7 @@ use perfdiag_model::ProbeRecord;
 pub mod db;
 pub mod error;
 pub mod host;
+pub mod logs;
 pub mod mysql;
 pub mod network;
 pub mod os;
