@@ -46,9 +46,54 @@ pub enum Command {
     ///
     /// Example: `perfdiag report perfdiag-db01-20261129T080000Z.pdsnap -o db01.html`
     Report(ReportArgs),
+    /// Digest slow-query logs into a response-time profile, like pt-query-digest.
+    ///
+    /// MySQL/MariaDB slow logs and PostgreSQL logs (stderr with any log_line_prefix,
+    /// csvlog, jsonlog), plain or .gz/.zst/.bz2; the format is detected. Example:
+    /// `perfdiag logs /var/log/mysql/slow.log.gz --top 10`
+    Logs(LogsArgs),
     /// Look inside snapshot files.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    /// Detect from the first 64 KB.
+    Auto,
+    MysqlSlow,
+    PgStderr,
+    PgCsv,
+    PgJson,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files, plain or compressed (.gz, .zst, .bz2).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: LogFormatArg,
+    /// PostgreSQL's log_line_prefix, when detection does not find it, e.g.
+    /// `'%t [%p]: [%l-1] user=%u,db=%d '`.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// How many query classes to show.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Print the profile as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Show sample statements with their literals (masked by default: they can hold
+    /// customer data).
+    #[arg(long)]
+    pub show_literals: bool,
+    /// Parsing threads [default: one per core].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod collect;
 mod diagnose;
 mod inspect;
+mod logs;
 mod report;
 
 use std::path::Path;
@@ -27,6 +28,7 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Diagnose(args) => diagnose::run(&args),
         Command::Collect(args) => collect::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Logs(args) => logs::run(&args),
         Command::Snapshot(SnapshotCommand::Inspect { file, json }) => inspect::run(&file, json),
     }
 }

@@ -70,3 +70,8 @@ pub trait LogParser: Sync {
     /// where a chunk may be cut without splitting an event.
     fn next_boundary(&self, data: &[u8], from: usize) -> usize;
 }
+
+pub mod digest;
+pub mod input;
+pub mod mysql_slow;
+pub mod postgres;

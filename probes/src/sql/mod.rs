@@ -1,5 +1,7 @@
 //! SQL text handling shared by the database probes.
 
+pub mod fingerprint;
 mod mask;
 
+pub use fingerprint::{fingerprint, fingerprint_id};
 pub use mask::mask_literals;
