@@ -118,6 +118,10 @@ pub struct SamplingArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// A slow-query log to digest into the snapshot (repeatable; MySQL slow log or
+    /// PostgreSQL log, plain or compressed), after the sampling window.
+    #[arg(long = "log", value_name = "FILE")]
+    pub logs: Vec<PathBuf>,
     #[command(flatten)]
     pub databases: DatabaseArgs,
 }

@@ -119,6 +119,7 @@ pub fn collect(args: &SamplingArgs, stop: &AtomicBool) -> Snapshot {
         }),
     }
     dbs.finish_into(&mut snapshot);
+    digest_logs(&args.logs, args.databases.top, &mut snapshot);
     let (processes, record) = tracker.finish(args.top_processes);
     if let Some(table) = processes {
         snapshot.put_table(tables::PROCESSES, table);
@@ -159,6 +160,26 @@ fn sample(
     }
     bar.finish_and_clear();
     false
+}
+
+/// Digests each slow-query log into the `log_queries` table (all logs in one table,
+/// told apart by `source`). Done after the window, so it never disturbs the samples.
+fn digest_logs(paths: &[std::path::PathBuf], top_n: usize, snapshot: &mut Snapshot) {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut merged = perfdiag_model::Table::new();
+    for path in paths {
+        eprintln!("digesting {}…", path.display());
+        let (table, record) = perfdiag_probes::logs::probe::collect(path, threads, top_n);
+        if let Some(table) = table
+            && let Err(e) = merged.append(table)
+        {
+            eprintln!("warning: {} not kept: {e}", path.display());
+        }
+        snapshot.record_probe(record);
+    }
+    if merged.rows() > 0 {
+        snapshot.put_table(tables::LOG_QUERIES, merged);
+    }
 }
 
 fn progress_bar(ticks: u64, quiet: bool) -> ProgressBar {

@@ -69,3 +69,58 @@ fn unknown_and_empty_inputs_are_handled() {
     std::fs::write(&empty, "").unwrap();
     assert_eq!(profile(&empty)["events"], 0);
 }
+
+#[test]
+fn collect_with_logs_puts_the_profile_in_the_snapshot_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.pdsnap");
+    let report = dir.path().join("r.html");
+    let mysql = corpus("percona/slowlogs/slow002.txt");
+    let pg = corpus("pgbadger/fixtures/light.postgres.log.bz2");
+    let out = perfdiag(&[
+        "diagnose",
+        "--duration",
+        "1",
+        "-q",
+        "--lang",
+        "en",
+        "--log",
+        mysql.to_str().unwrap(),
+        "--log",
+        pg.to_str().unwrap(),
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{out:?}");
+    let snapshot = perfdiag_model::Snapshot::read(&snap).unwrap();
+    let table = snapshot
+        .table(perfdiag_model::tables::LOG_QUERIES)
+        .expect("log_queries table");
+    // Both logs' classes, 7 each, told apart by their source.
+    assert_eq!(table.rows(), 14);
+    let Some(perfdiag_model::ColumnData::Utf8(sources)) = table.column("source") else {
+        panic!("source column");
+    };
+    assert_eq!(
+        sources
+            .iter()
+            .filter(|s| s.as_deref() == pg.to_str())
+            .count(),
+        7
+    );
+    let logs: Vec<_> = snapshot
+        .manifest()
+        .probes
+        .iter()
+        .filter(|p| p.id == "logs")
+        .collect();
+    assert_eq!(logs.len(), 2);
+    assert!(
+        logs[1].message.as_deref().unwrap().contains("629 events"),
+        "{logs:?}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("id=\"sql\"") && html.contains("update pgbench_tellers"));
+}

@@ -48,6 +48,9 @@ pub mod tables {
     /// Per-index statistics (usage, size, validity, duplicates).
     pub const PG_INDEXES: &str = "pg_indexes";
 
+    /// Top query classes of the slow-query logs given with `collect --log`.
+    pub const LOG_QUERIES: &str = "log_queries";
+
     /// MySQL/MariaDB sessions sampled every tick (processlist, lock waits).
     pub const MYSQL_SESSIONS: &str = "mysql_sessions";
     /// performance_schema statement digests over the window.

@@ -4,11 +4,10 @@
 use std::fmt::Write;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use perfdiag_probes::logs::digest::{Digest, digest_reader};
-use perfdiag_probes::logs::mysql_slow::MysqlSlowParser;
-use perfdiag_probes::logs::{LogFormat, LogParser, ParseStats, input, postgres};
+use perfdiag_probes::logs::{LogFormat, ParseStats, probe};
 use perfdiag_probes::sql::fingerprint::pt_query_id;
 use perfdiag_probes::sql::mask_literals;
 use serde::Serialize;
@@ -26,31 +25,17 @@ pub fn run(args: &LogsArgs) -> Result<Outcome> {
     let mut stats = ParseStats::default();
     let mut bytes = 0;
     for path in &args.files {
-        let (head, reader) = input::open_with_head(path, input::HEAD_LEN)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let format = match chosen_format(args) {
-            Some(format) => format,
-            None => match input::detect(&head) {
-                Some((format, described)) => {
-                    eprintln!("{}: {described}", path.display());
-                    format
-                }
-                None if head.is_empty() => {
-                    eprintln!("{}: empty", path.display());
-                    continue;
-                }
-                None => bail!(
-                    "cannot tell the format of {}: give it with --format (and --prefix for a PostgreSQL stderr log)",
-                    path.display()
-                ),
-            },
+        let Some(log) = probe::open(path, chosen_format(args)).map_err(anyhow::Error::msg)? else {
+            eprintln!("{}: empty", path.display());
+            continue;
         };
-        let parser = parser_for(&format, &head)
-            .with_context(|| format!("no parser for the format of {}", path.display()))?;
+        eprintln!("{}: {}", path.display(), log.described);
         let bar = progress(path, args.quiet);
         let (file_digest, file_stats) =
-            digest_reader(reader, parser.as_ref(), threads, &|n| bar.set_position(n))
-                .with_context(|| format!("reading {}", path.display()))?;
+            digest_reader(log.reader, log.parser.as_ref(), threads, &|n| {
+                bar.set_position(n)
+            })
+            .with_context(|| format!("reading {}", path.display()))?;
         bytes += bar.position();
         bar.finish_and_clear();
         digest.merge(file_digest);
@@ -77,13 +62,6 @@ fn chosen_format(args: &LogsArgs) -> Option<LogFormat> {
         }),
         LogFormatArg::PgCsv => Some(LogFormat::PgCsv),
         LogFormatArg::PgJson => Some(LogFormat::PgJson),
-    }
-}
-
-fn parser_for(format: &LogFormat, head: &[u8]) -> Option<Box<dyn LogParser>> {
-    match format {
-        LogFormat::MysqlSlow => Some(Box::new(MysqlSlowParser)),
-        other => postgres::parser_for(other, head),
     }
 }
 

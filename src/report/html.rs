@@ -17,7 +17,7 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: [(&str, &str); 9] = templates!(
+const TEMPLATES: [(&str, &str); 10] = templates!(
     "report.html.j2",
     "sections/cover.html.j2",
     "sections/summary.html.j2",
@@ -27,6 +27,7 @@ const TEMPLATES: [(&str, &str); 9] = templates!(
     "sections/environment.html.j2",
     "sections/collection.html.j2",
     "sections/databases.html.j2",
+    "sections/sql.html.j2",
 );
 const CSS: &str = include_str!("../../report-templates/html/style.css");
 

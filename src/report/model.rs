@@ -22,6 +22,8 @@ pub struct Report {
     pub window: WindowView,
     pub environment: Option<EnvironmentView>,
     pub databases: Vec<DatabaseView>,
+    /// Top query classes of the slow-query logs, by total time.
+    pub top_sql: Vec<TopSqlRow>,
     pub overall: Option<u8>,
     pub scores: Vec<ScoreView>,
     pub findings: Vec<FindingView>,
@@ -141,6 +143,21 @@ pub struct StepView {
 }
 
 #[derive(Debug, Serialize)]
+pub struct TopSqlRow {
+    pub source: String,
+    pub rank: i64,
+    pub id: String,
+    pub calls: i64,
+    pub total: String,
+    pub share: String,
+    pub mean: String,
+    pub p95: String,
+    /// The fingerprint (its first 600 characters): literals are placeholders, so no
+    /// customer data.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Serialize)]
 pub struct ProbeView {
     pub id: String,
     pub status: String,
@@ -194,6 +211,7 @@ impl Report {
             },
             environment: host.as_ref().map(|h| environment(h, catalog)),
             databases: databases::build(snapshot, assessment, catalog)?,
+            top_sql: top_sql(snapshot),
             overall: assessment.overall,
             scores: assessment
                 .scores
@@ -449,6 +467,46 @@ fn series(snapshot: &Snapshot) -> Series {
         out.disk_util_pct = by_device;
     }
     out
+}
+
+/// The `log_queries` table as report rows (seconds shown with their unit).
+fn top_sql(snapshot: &Snapshot) -> Vec<TopSqlRow> {
+    let Some(t) = snapshot.table(tables::LOG_QUERIES) else {
+        return Vec::new();
+    };
+    let (source, id, fingerprint) = (
+        strings(t, "source"),
+        strings(t, "id"),
+        strings(t, "fingerprint"),
+    );
+    let (rank, calls) = (ints(t, "rank"), ints(t, "calls"));
+    let (total, share, mean, p95) = (
+        floats(t, "total_s"),
+        floats(t, "share_pct"),
+        floats(t, "mean_s"),
+        floats(t, "p95_s"),
+    );
+    let secs =
+        |v: Option<f64>| v.map_or_else(String::new, |s| format!("{} s", format::number(s, 4)));
+    (0..t.rows())
+        .map(|i| TopSqlRow {
+            source: source[i].clone().unwrap_or_default(),
+            rank: rank[i].unwrap_or_default(),
+            id: id[i].clone().unwrap_or_default(),
+            calls: calls[i].unwrap_or_default(),
+            total: secs(total[i]),
+            share: share[i].map_or_else(String::new, |p| format!("{} %", format::number(p, 1))),
+            mean: secs(mean[i]),
+            p95: secs(p95[i]),
+            // A multi-megabyte statement's fingerprint is cut for the page.
+            fingerprint: fingerprint[i]
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(600)
+                .collect(),
+        })
+        .collect()
 }
 
 fn floats(t: &Table, name: &str) -> Vec<Option<f64>> {

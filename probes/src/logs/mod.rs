@@ -75,3 +75,4 @@ pub mod digest;
 pub mod input;
 pub mod mysql_slow;
 pub mod postgres;
+pub mod probe;
