@@ -7,7 +7,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 const LANGS: [&str; 2] = ["en", "zh-CN"];
-const FILES: [&str; 3] = ["rules.toml", "rules-postgres.toml", "rules-mysql.toml"];
+const FILES: [&str; 4] = [
+    "rules.toml",
+    "rules-postgres.toml",
+    "rules-mysql.toml",
+    "rules-sql.toml",
+];
 
 /// `section|id|field` for every text of a language's rule catalogs.
 fn keys(lang: &str) -> BTreeSet<String> {

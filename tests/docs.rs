@@ -7,15 +7,20 @@ use std::path::Path;
 use perfdiag_analyzers::{Baseline, Direction};
 use perfdiag_model::{Unit, Value};
 
-/// A language's rule catalogs (host, PostgreSQL, MySQL) as one table.
+/// A language's rule catalogs (host, PostgreSQL, MySQL, SQL anti-patterns) as one table.
 fn catalog(lang: &str) -> toml::Table {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("report-templates/i18n")
         .join(lang);
-    let text: Vec<String> = ["rules.toml", "rules-postgres.toml", "rules-mysql.toml"]
-        .iter()
-        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
-        .collect();
+    let text: Vec<String> = [
+        "rules.toml",
+        "rules-postgres.toml",
+        "rules-mysql.toml",
+        "rules-sql.toml",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+    .collect();
     toml::from_str(&text.join("\n")).unwrap()
 }
 

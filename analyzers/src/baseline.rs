@@ -22,6 +22,8 @@ const BUILTIN_TOML: &str = concat!(
     include_str!("../baselines/postgres.toml"),
     "\n",
     include_str!("../baselines/mysql.toml"),
+    "\n",
+    include_str!("../baselines/sql.toml"),
 );
 const BUILTIN_ORIGIN: &str = "builtin (analyzers/baselines/*.toml)";
 

@@ -21,6 +21,7 @@ pub mod frames;
 pub mod metrics;
 mod rules;
 pub mod score;
+mod sql;
 #[cfg(test)]
 mod test_support;
 
@@ -47,6 +48,7 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
         postgres: load_fact(snapshot, facts_names::POSTGRES),
         mysql: load_fact(snapshot, facts_names::MYSQL),
         snapshot,
+        sql: std::cell::OnceCell::new(),
     };
     let mut findings = Vec::new();
     let mut not_evaluated = Vec::new();
@@ -106,6 +108,13 @@ const ENGINE_RULES: [(&str, &str); 2] = [("pg.", "postgres"), ("mysql.", "mysql"
 /// asked for (its facts or a probe record of it are present). A host-only snapshot
 /// does not list every database rule as "not evaluated".
 fn applies(rule_id: &str, snapshot: &Snapshot) -> bool {
+    // The SQL rules read statement texts from any engine or a log: they concern the
+    // snapshot when one of those tables is there, whichever engine was asked for.
+    if rule_id.starts_with("sql.") {
+        return rules::STATEMENT_TABLES
+            .iter()
+            .any(|t| snapshot.table(t).is_some());
+    }
     let Some((_, engine)) = ENGINE_RULES
         .iter()
         .find(|(prefix, _)| rule_id.starts_with(prefix))

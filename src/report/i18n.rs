@@ -51,12 +51,14 @@ impl Lang {
                 catalog!("en", "rules.toml"),
                 catalog!("en", "rules-postgres.toml"),
                 catalog!("en", "rules-mysql.toml"),
+                catalog!("en", "rules-sql.toml"),
             ],
             Self::ZhCn => &[
                 catalog!("zh-CN", "report.toml"),
                 catalog!("zh-CN", "rules.toml"),
                 catalog!("zh-CN", "rules-postgres.toml"),
                 catalog!("zh-CN", "rules-mysql.toml"),
+                catalog!("zh-CN", "rules-sql.toml"),
             ],
         }
     }

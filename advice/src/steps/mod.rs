@@ -9,6 +9,7 @@ mod hardware;
 mod limits;
 mod mysql;
 mod postgres;
+mod sql;
 mod sysctl;
 mod thp;
 
@@ -56,7 +57,10 @@ pub struct StepDef {
 
 /// Every step, one per rule: host steps first, then each engine's.
 pub(crate) fn registry() -> impl Iterator<Item = &'static StepDef> {
-    HOST.iter().chain(postgres::STEPS).chain(mysql::STEPS)
+    HOST.iter()
+        .chain(postgres::STEPS)
+        .chain(mysql::STEPS)
+        .chain(sql::STEPS)
 }
 
 /// The host, OS and network steps.

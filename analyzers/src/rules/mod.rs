@@ -20,6 +20,7 @@ mod mysql;
 mod network;
 mod os;
 mod postgres;
+mod sql;
 
 /// What the rules read: the sampled numbers and the facts documents.
 #[derive(Debug)]
@@ -38,6 +39,9 @@ pub(crate) struct Inputs<'a> {
     /// The snapshot itself, for rules that compute over its database tables.
     #[allow(dead_code)] // read by the database rules being built.
     pub snapshot: &'a Snapshot,
+    /// The statement classes, parsed on first use by the `sql.*` rules and shared by
+    /// them, so each class is parsed once per assessment.
+    pub sql: std::cell::OnceCell<sql::Workload>,
 }
 
 impl Inputs<'_> {
@@ -71,7 +75,10 @@ pub(crate) struct RuleDef {
 
 /// Every rule, in the order they are evaluated: host first, then each engine.
 pub(crate) fn registry() -> impl Iterator<Item = &'static RuleDef> {
-    HOST.iter().chain(postgres::RULES).chain(mysql::RULES)
+    HOST.iter()
+        .chain(postgres::RULES)
+        .chain(mysql::RULES)
+        .chain(sql::RULES)
 }
 
 /// The host, OS and network rules.
@@ -94,6 +101,9 @@ const HOST: &[RuleDef] = &[
     os::ZONE_RECLAIM,
     os::GOVERNOR,
 ];
+
+/// The snapshot tables holding statement classes, which the `sql.*` rules judge.
+pub(crate) const STATEMENT_TABLES: [&str; 3] = sql::STATEMENT_TABLES;
 
 pub(crate) fn definition(id: &str) -> Option<&'static RuleDef> {
     registry().find(|d| d.id == id)
@@ -185,9 +195,10 @@ mod tests {
         let a = f.assess();
         assert!(a.findings.is_empty());
         let ids: Vec<&str> = a.not_evaluated.iter().map(|n| n.rule_id.as_str()).collect();
-        // A snapshot without databases is judged by the host rules only.
+        // A snapshot without databases (nor statement tables) is judged by the host
+        // rules only.
         let host: Vec<&str> = super::implemented_rule_ids()
-            .filter(|id| !id.starts_with("pg.") && !id.starts_with("mysql."))
+            .filter(|id| ["pg.", "mysql.", "sql."].iter().all(|p| !id.starts_with(p)))
             .collect();
         assert_eq!(ids, host);
         assert!(a.scores.iter().all(|s| s.score.is_none()));

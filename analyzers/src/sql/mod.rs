@@ -1,0 +1,10 @@
+//! SQL text analysis for the `sql.*` rules: statement classes from the snapshot's
+//! statement tables are parsed once with sqlparser ([`parse`]) and the AST is searched
+//! for anti-patterns ([`antipatterns`]).
+//!
+//! The analyzers never see literals: every probe masks them (`?`, `$n`) before the text
+//! is stored, so a check only judges what survives masking; each check says what it
+//! cannot see.
+
+pub(crate) mod antipatterns;
+pub(crate) mod parse;
