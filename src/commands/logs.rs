@@ -157,7 +157,7 @@ impl Profile {
         let rate = self.bytes as f64 / 1e6 / self.seconds.max(1e-9);
         writeln!(
             s,
-            "# {} events, {} classes, {} lines skipped; {:.1} MB in {:.2} s ({rate:.0} MB/s)",
+            "# {} events, {} classes, {} other lines (not statement executions); {:.1} MB in {:.2} s ({rate:.0} MB/s)",
             self.events,
             self.classes,
             self.skipped_lines,

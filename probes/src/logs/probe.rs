@@ -37,7 +37,7 @@ pub fn open(path: &Path, format: Option<LogFormat>) -> Result<Option<OpenLog>, S
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (format, described) = match format {
         Some(f) => {
-            let described = format!("{f:?} (as given)");
+            let described = format!("{} (as given)", describe(&f));
             (f, described)
         }
         None if head.is_empty() => return Ok(None),
@@ -56,6 +56,17 @@ pub fn open(path: &Path, format: Option<LogFormat>) -> Result<Option<OpenLog>, S
         parser,
         reader,
     }))
+}
+
+/// A format in words, for the engineer.
+pub fn describe(format: &LogFormat) -> String {
+    match format {
+        LogFormat::MysqlSlow => "MySQL/MariaDB slow query log".to_owned(),
+        LogFormat::PgStderr { prefix: Some(p) } => format!("PostgreSQL stderr log, prefix '{p}'"),
+        LogFormat::PgStderr { prefix: None } => "PostgreSQL stderr log".to_owned(),
+        LogFormat::PgCsv => "PostgreSQL csvlog".to_owned(),
+        LogFormat::PgJson => "PostgreSQL jsonlog".to_owned(),
+    }
 }
 
 /// The parser of a format; PostgreSQL stderr parsers look at the head for syslog

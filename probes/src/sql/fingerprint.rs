@@ -560,13 +560,21 @@ fn finish(out: &mut Vec<u8>) {
         }
         out.truncate(w);
     }
-    if out.last() == Some(&b' ') {
+    // A statement terminator is not part of the query: `BEGIN` and `BEGIN;` are one
+    // class (pgBadger and pt-fingerprint agree).
+    while matches!(out.last(), Some(b' ' | b';')) {
         out.pop();
     }
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_trailing_semicolon_does_not_make_another_class() {
+        assert_eq!(fingerprint("BEGIN;"), fingerprint("begin"));
+        assert_eq!(fingerprint("select 1 ;  "), "select ?");
+    }
 
     #[test]
     fn postgres_placeholders_and_literals_share_an_id() {
