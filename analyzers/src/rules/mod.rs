@@ -155,16 +155,26 @@ pub(crate) fn graded(
     value: Need<f64>,
     extra: impl FnOnce() -> Vec<Evidence>,
 ) -> Outcome {
-    let value = value?;
-    Ok(spec
-        .grade(value)
+    Ok(graded_for(spec, None, metric, value?, extra))
+}
+
+/// The finding (if any) of one number graded against the rule's thresholds, about
+/// `subject` (a target, a device), with `extra` context evidence after the crossed one.
+pub(crate) fn graded_for(
+    spec: &RuleSpec,
+    subject: Option<String>,
+    metric: &str,
+    value: f64,
+    extra: impl FnOnce() -> Vec<Evidence>,
+) -> Vec<Finding> {
+    spec.grade(value)
         .map(|(severity, threshold)| {
             let mut evidence = vec![crossed(metric, Value::number(value, spec.unit), threshold)];
             evidence.extend(extra());
-            finding(spec, severity, None, evidence)
+            finding(spec, severity, subject, evidence)
         })
         .into_iter()
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

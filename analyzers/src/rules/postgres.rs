@@ -12,8 +12,8 @@ use perfdiag_model::facts::PostgresFacts;
 use perfdiag_model::facts::postgres::PgCounters;
 use perfdiag_model::{ColumnData, Comparison, Finding, Table, Threshold, Unit, Value, tables};
 
-use super::{Inputs, Outcome, RuleDef, context, crossed, finding};
-use crate::baseline::{Direction, RuleSpec};
+use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded_for};
+use crate::baseline::Direction;
 use crate::frames::{Missing, Need};
 
 /// The PostgreSQL rules, in evaluation order.
@@ -216,9 +216,9 @@ pub(super) const CACHE_HIT_RATIO_LOW: RuleDef = RuleDef {
                 )));
             }
             let pct = hit as f64 * 100.0 / total;
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.cache.hit_ratio_pct",
                 pct,
                 || {
@@ -241,24 +241,6 @@ pub(super) const CACHE_HIT_RATIO_LOW: RuleDef = RuleDef {
     },
 };
 
-/// A graded finding on one number for a target, with extra context evidence.
-fn grade_one(
-    spec: &RuleSpec,
-    facts: &PostgresFacts,
-    metric: &str,
-    value: f64,
-    extra: impl FnOnce() -> Vec<perfdiag_model::Evidence>,
-) -> Vec<Finding> {
-    spec.grade(value)
-        .map(|(severity, threshold)| {
-            let mut evidence = vec![crossed(metric, Value::number(value, spec.unit), threshold)];
-            evidence.extend(extra());
-            finding(spec, severity, Some(facts.target.clone()), evidence)
-        })
-        .into_iter()
-        .collect()
-}
-
 /// Temporary file bytes written per second over the window: sorts and hashes that did
 /// not fit in work_mem spilled to disk.
 pub(super) const TEMP_SPILLS: RuleDef = RuleDef {
@@ -270,9 +252,9 @@ pub(super) const TEMP_SPILLS: RuleDef = RuleDef {
             let (start, end, secs) = window(facts)?;
             let bytes = db_delta(start, end, |d| d.temp_bytes) as f64;
             let files = db_delta(start, end, |d| d.temp_files) as f64;
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.temp.bytes_per_s",
                 bytes / secs,
                 || {
@@ -315,9 +297,9 @@ pub(super) const CHECKPOINTS_TOO_FREQUENT: RuleDef = RuleDef {
                 )));
             }
             let pct = req as f64 * 100.0 / total;
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.checkpoints.requested_pct",
                 pct,
                 || {
@@ -359,9 +341,9 @@ pub(super) const CONNECTIONS_NEAR_MAX: RuleDef = RuleDef {
             };
             let usable = (max - c.reserved_connections.unwrap_or(0)).max(1) as f64;
             let pct = peak as f64 * 100.0 / usable;
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.connections.peak_pct",
                 pct,
                 || {
@@ -455,9 +437,9 @@ pub(super) const IDLE_IN_TRANSACTION: RuleDef = RuleDef {
             let Some((ms, pid)) = worst else {
                 return Ok(Vec::new());
             };
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.sessions.idle_in_transaction_ms.max",
                 ms,
                 || {
@@ -525,9 +507,9 @@ pub(super) const BLOCKING_CHAINS: RuleDef = RuleDef {
             else {
                 return Ok(Vec::new());
             };
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.locks.blocked_sessions.max",
                 blocked as f64,
                 || {
@@ -675,9 +657,9 @@ pub(super) const INDEXES_UNUSED: RuleDef = RuleDef {
                 .iter()
                 .max_by_key(|&&i| size[i].unwrap_or(0))
                 .and_then(|&i| index[i].clone());
-            Ok(grade_one(
+            Ok(graded_for(
                 spec,
-                facts,
+                Some(facts.target.clone()),
                 "pg.indexes.unused_bytes",
                 bytes as f64,
                 || {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use perfdiag_model::{Unit, Value, tables};
 
-use super::super::{RuleDef, context, crossed, finding};
+use super::super::{RuleDef, context, crossed, finding, graded_for};
 use super::{Rows, per_target};
 use crate::baseline::Direction;
 use crate::frames::Missing;
@@ -27,32 +27,24 @@ pub(in crate::rules) const NEAR_MAX: RuleDef = RuleDef {
                 return Ok(Vec::new());
             }
             let pct = used as f64 * 100.0 / max as f64;
-            Ok(spec
-                .grade(pct)
-                .map(|(severity, threshold)| {
-                    finding(
-                        spec,
-                        severity,
-                        Some(t.target.clone()),
-                        vec![
-                            crossed(
-                                "mysql.max_used_connections_pct",
-                                Value::number(pct, Unit::Percent),
-                                threshold,
-                            ),
-                            context(
-                                "mysql.max_used_connections",
-                                Value::number(used as f64, Unit::None),
-                            ),
-                            context(
-                                "mysql.max_connections",
-                                Value::number(max as f64, Unit::None),
-                            ),
-                        ],
-                    )
-                })
-                .into_iter()
-                .collect())
+            Ok(graded_for(
+                spec,
+                Some(t.target.clone()),
+                "mysql.max_used_connections_pct",
+                pct,
+                || {
+                    vec![
+                        context(
+                            "mysql.max_used_connections",
+                            Value::number(used as f64, Unit::None),
+                        ),
+                        context(
+                            "mysql.max_connections",
+                            Value::number(max as f64, Unit::None),
+                        ),
+                    ]
+                },
+            ))
         })
     },
 };

@@ -5,7 +5,7 @@ use perfdiag_model::facts::MysqlFacts;
 use perfdiag_model::facts::mysql::StatusWindow;
 use perfdiag_model::{Unit, Value, tables};
 
-use super::super::{RuleDef, context, crossed, finding};
+use super::super::{RuleDef, context, crossed, finding, graded_for};
 use super::{Rows, per_target};
 use crate::baseline::{Direction, RuleSpec};
 use crate::frames::{Missing, Need};
@@ -37,31 +37,21 @@ pub(in crate::rules) const HIT_RATIO: RuleDef = RuleDef {
             let Some(hit) = w.buffer_pool_hit_pct() else {
                 return Ok(Vec::new());
             };
-            Ok(spec
-                .grade(hit)
-                .map(|(severity, threshold)| {
-                    finding(
-                        spec,
-                        severity,
-                        Some(t.target.clone()),
-                        vec![
-                            crossed(
-                                "mysql.buffer_pool_hit_pct",
-                                Value::number(hit, Unit::Percent),
-                                threshold,
-                            ),
-                            context(
-                                "mysql.buffer_pool_reads_per_s",
-                                Value::number(
-                                    w.rate("Innodb_buffer_pool_reads").unwrap_or(0.0),
-                                    Unit::PerSecond,
-                                ),
-                            ),
-                        ],
-                    )
-                })
-                .into_iter()
-                .collect())
+            Ok(graded_for(
+                spec,
+                Some(t.target.clone()),
+                "mysql.buffer_pool_hit_pct",
+                hit,
+                || {
+                    vec![context(
+                        "mysql.buffer_pool_reads_per_s",
+                        Value::number(
+                            w.rate("Innodb_buffer_pool_reads").unwrap_or(0.0),
+                            Unit::PerSecond,
+                        ),
+                    )]
+                },
+            ))
         })
     },
 };
@@ -83,35 +73,27 @@ pub(in crate::rules) const TMP_DISK: RuleDef = RuleDef {
             let Some(pct) = w.tmp_disk_pct() else {
                 return Ok(Vec::new());
             };
-            Ok(spec
-                .grade(pct)
-                .map(|(severity, threshold)| {
-                    finding(
-                        spec,
-                        severity,
-                        Some(t.target.clone()),
-                        vec![
-                            crossed(
-                                "mysql.tmp_disk_pct",
-                                Value::number(pct, Unit::Percent),
-                                threshold,
+            Ok(graded_for(
+                spec,
+                Some(t.target.clone()),
+                "mysql.tmp_disk_pct",
+                pct,
+                || {
+                    vec![
+                        context(
+                            "mysql.tmp_tables_per_s",
+                            Value::number(rate, Unit::PerSecond),
+                        ),
+                        context(
+                            "mysql.tmp_table_size",
+                            Value::number(
+                                t.settings.tmp_table_size_bytes.unwrap_or(0) as f64,
+                                Unit::Bytes,
                             ),
-                            context(
-                                "mysql.tmp_tables_per_s",
-                                Value::number(rate, Unit::PerSecond),
-                            ),
-                            context(
-                                "mysql.tmp_table_size",
-                                Value::number(
-                                    t.settings.tmp_table_size_bytes.unwrap_or(0) as f64,
-                                    Unit::Bytes,
-                                ),
-                            ),
-                        ],
-                    )
-                })
-                .into_iter()
-                .collect())
+                        ),
+                    ]
+                },
+            ))
         })
     },
 };
@@ -128,31 +110,18 @@ pub(in crate::rules) const THREAD_CACHE: RuleDef = RuleDef {
             let rate = w
                 .rate("Threads_created")
                 .ok_or_else(|| Missing("status Threads_created".into()))?;
-            Ok(spec
-                .grade(rate)
-                .map(|(severity, threshold)| {
-                    finding(
-                        spec,
-                        severity,
-                        Some(t.target.clone()),
-                        vec![
-                            crossed(
-                                "mysql.threads_created_per_s",
-                                Value::number(rate, Unit::PerSecond),
-                                threshold,
-                            ),
-                            context(
-                                "mysql.thread_cache_size",
-                                Value::number(
-                                    t.settings.thread_cache_size.unwrap_or(0) as f64,
-                                    Unit::None,
-                                ),
-                            ),
-                        ],
-                    )
-                })
-                .into_iter()
-                .collect())
+            Ok(graded_for(
+                spec,
+                Some(t.target.clone()),
+                "mysql.threads_created_per_s",
+                rate,
+                || {
+                    vec![context(
+                        "mysql.thread_cache_size",
+                        Value::number(t.settings.thread_cache_size.unwrap_or(0) as f64, Unit::None),
+                    )]
+                },
+            ))
         })
     },
 };
