@@ -195,19 +195,16 @@ fn hostile_root(dir: &Path) -> PathBuf {
     root
 }
 
-#[test]
-fn text_from_the_host_is_escaped_in_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = hostile_root(dir.path());
-    let report = dir.path().join("r.html");
-    let snap = dir.path().join("r.pdsnap");
+/// `diagnose` for one second on the fixture tree `root`: the report and snapshot paths.
+fn diagnose_tree(dir: &Path, root: &Path) -> (PathBuf, PathBuf) {
+    let (report, snap) = (dir.join("r.html"), dir.join("r.pdsnap"));
     ok(&perfdiag(&[
         "diagnose",
         "--duration",
         "1",
         "-q",
         "--host-root",
-        s(&root),
+        s(root),
         "--lang",
         "en",
         "-o",
@@ -215,6 +212,14 @@ fn text_from_the_host_is_escaped_in_the_report() {
         "--snapshot",
         s(&snap),
     ]));
+    (report, snap)
+}
+
+#[test]
+fn text_from_the_host_is_escaped_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = hostile_root(dir.path());
+    let (report, _) = diagnose_tree(dir.path(), &root);
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(!html.contains("<script>"), "hostname must be escaped");
     assert!(html.contains("&lt;script&gt;"));
@@ -226,23 +231,8 @@ fn text_from_the_host_is_escaped_in_the_report() {
 fn diagnose_on_a_fixture_tree_finds_its_planted_problems() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("probes/tests/fixtures/numa");
-    let report = dir.path().join("numa.html");
-    let snap = dir.path().join("numa.pdsnap");
-    ok(&perfdiag(&[
-        "diagnose",
-        "--duration",
-        "1",
-        "-q",
-        "--host-root",
-        s(&root),
-        "--lang",
-        "en",
-        "-o",
-        s(&report),
-        "--snapshot",
-        s(&snap),
-    ]));
-    let json = dir.path().join("numa.json");
+    let (report, snap) = diagnose_tree(dir.path(), &root);
+    let json = dir.path().join("r.json");
     ok(&perfdiag(&[
         "report",
         s(&snap),
