@@ -406,6 +406,7 @@ impl ClassStats {
 /// The per-fingerprint aggregation of a whole log (or a part of it).
 #[derive(Debug, Clone, Default)]
 pub struct Digest {
+    /// Keyed by the hash of the fingerprint text; by class id after [`Digest::finish`].
     pub classes: IdMap<ClassStats>,
     pub events: u64,
     /// Scratch buffer for fingerprints: reused so the hot path does not allocate.
@@ -431,12 +432,36 @@ impl Digest {
     pub fn add(&mut self, ev: &LogEvent<'_>) {
         self.events += 1;
         fingerprint_into(&ev.statement, &mut self.scratch);
-        let id = fingerprint_id(&self.scratch);
+        // Keyed by the hash of the fingerprint itself (one pass over it); the
+        // source-neutral class id is computed once per new class, and classes that
+        // share it are merged by `finish`.
+        let key = xxhash_rust::xxh3::xxh3_64(self.scratch.as_bytes());
         let class = self
             .classes
-            .entry(id)
-            .or_insert_with(|| ClassStats::new(id, &self.scratch));
+            .entry(key)
+            .or_insert_with(|| ClassStats::new(fingerprint_id(&self.scratch), &self.scratch));
         class.add(ev);
+    }
+
+    /// Merges the classes that have one id but were told apart by spelling only
+    /// (`id=?` and `id = ?`), keeping the fingerprint of the most frequent, and keys
+    /// the map by class id. Call once, after the last event and merge.
+    pub fn finish(self) -> Digest {
+        let mut classes: Vec<ClassStats> = self.classes.into_values().collect();
+        classes.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+        let mut out = Digest {
+            events: self.events,
+            ..Digest::default()
+        };
+        for c in classes {
+            match out.classes.get_mut(&c.id) {
+                Some(mine) => mine.merge(&c),
+                None => {
+                    out.classes.insert(c.id, c);
+                }
+            }
+        }
+        out
     }
 
     pub fn merge(&mut self, other: Digest) {
@@ -491,7 +516,7 @@ pub fn digest_chunk(parser: &dyn LogParser, chunk: &[u8], base: u64) -> (Digest,
 }
 
 /// Default size of the blocks read from the input.
-pub const BLOCK_SIZE: usize = 32 << 20;
+pub const BLOCK_SIZE: usize = 16 << 20;
 
 /// Reads `reader` to the end and digests it on `threads` threads.
 ///
@@ -590,7 +615,7 @@ pub fn digest_reader_with_block(
         buf.drain(..end);
         progress(base);
     }
-    Ok((digest, stats))
+    Ok((digest.finish(), stats))
 }
 
 /// The last event boundary in `buf` after its start, searched backwards in growing

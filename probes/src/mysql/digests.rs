@@ -9,7 +9,7 @@ use sqlx::mysql::MySqlRow;
 
 use super::Ctx;
 use super::query::{Conn, QueryError, fetch, int, text};
-use crate::sql::mask_literals;
+use crate::sql::{class_id, mask_literals};
 
 /// Counters of one digest; timers in picoseconds as the server keeps them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -97,11 +97,17 @@ pub(crate) async fn end(
     ctx: &Ctx,
     start: &Start,
 ) -> Result<Vec<Digest>, QueryError> {
-    // `since` comes from the server's NOW(6); keep only timestamp characters anyway.
+    // `since` comes from the server's NOW(6); keep only timestamp characters anyway,
+    // and only whole seconds: LAST_SEEN has no fraction on MariaDB, so a statement
+    // run in the window's first second would read as older than a fractional start.
+    // (Digests that ran in that second but before the start have a zero delta.)
     let since: String = start
         .since
+        .split('.')
+        .next()
+        .unwrap_or_default()
         .chars()
-        .filter(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '.'))
+        .filter(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' '))
         .collect();
     let sql = include_str!("sql/digests_end.sql").replace("{since}", &since);
     let rows = fetch(conn, &sql, ctx.guard).await?;
@@ -152,6 +158,10 @@ pub(crate) fn table(target: &str, digests: &[Digest]) -> Table {
         .with(
             "digest_text",
             col::utf8(digests.iter().map(|d| d.text.as_deref().map(mask_literals))),
+        )
+        .with(
+            "fingerprint_id",
+            col::utf8(digests.iter().map(|d| d.text.as_deref().map(class_id))),
         )
         .with("calls", n(|c| c.calls))
         .with(

@@ -15,7 +15,7 @@ use perfdiag_model::{Table, col};
 
 use super::connect::{Binds, Conn};
 use super::probe::{Tally, f64_of, i64_of, quote_ident, text_of, time_of};
-use crate::sql::mask_literals;
+use crate::sql::{class_id, mask_literals};
 
 const INFO_SQL: &str = include_str!("sql/statements_info.sql");
 const STATEMENTS_SQL: &str = include_str!("sql/statements.sql");
@@ -303,6 +303,10 @@ pub(crate) fn table(kept: &[Delta], texts: &BTreeMap<i64, String>, label: &str) 
         .with(
             "query",
             col::utf8(kept.iter().map(|d| texts.get(&d.key.2).cloned())),
+        )
+        .with(
+            "fingerprint_id",
+            col::utf8(kept.iter().map(|d| texts.get(&d.key.2).map(|q| class_id(q)))),
         )
         .with(
             "calls",

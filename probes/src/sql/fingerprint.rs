@@ -65,11 +65,56 @@ pub fn fingerprint_into(sql: &str, out: &mut String) {
     };
 }
 
-/// The stable 64-bit id of a fingerprint: **XXH3-64 with seed 0** of its UTF-8 bytes.
+/// The stable 64-bit id of a fingerprint: **XXH3-64 with seed 0** of its canonical
+/// form (see [`canonical_into`]), so that one query has one id whichever source it came
+/// from: a slow log, pg_stat_statements or performance_schema's digest text.
 /// This must never change between perfdiag versions (ids are stored in snapshots and
 /// compared across months); a test pins known values.
 pub fn fingerprint_id(fingerprint: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(fingerprint.as_bytes())
+    let mut canonical = String::with_capacity(fingerprint.len());
+    canonical_into(fingerprint, &mut canonical);
+    xxhash_rust::xxh3::xxh3_64(canonical.as_bytes())
+}
+
+/// The class id of a statement as tables store it: [`fingerprint_id`] of its
+/// fingerprint, in 16 hex digits (as `perfdiag logs` prints it).
+pub fn class_id(sql: &str) -> String {
+    format!("{:016x}", fingerprint_id(&fingerprint(sql)))
+}
+
+/// The fingerprint with what differs between sources of the same query removed, for
+/// [`fingerprint_id`] only (reports show the fingerprint itself):
+/// * identifier quotes `` ` `` go (performance_schema quotes every identifier);
+/// * `(...)`, the digest's collapsed list, becomes `(?+)` as a collapsed log list is;
+/// * a space stays only between two word characters (letters, digits, `_`, `?`,
+///   `$`, `@`, non-ASCII): the digest writes `id = ?` for a logged `id=5`, and
+///   `` `db` . `t` `` for `db.t`.
+pub fn canonical_into(fingerprint: &str, out: &mut String) {
+    out.clear();
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '?' | '$' | '@');
+    let mut pending_space = false;
+    let mut rest = fingerprint;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("(...)") {
+            rest = after;
+            // `(` is not a word character: any space before it goes.
+            pending_space = false;
+            out.push_str("(?+)");
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '`' => {}
+            ' ' => pending_space = !out.is_empty(),
+            _ => {
+                if pending_space && word(c) && out.chars().next_back().is_some_and(word) {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+        }
+    }
 }
 
 /// pt-query-digest's query id of a fingerprint (3.x): `0x` and the upper-case hex MD5.
@@ -814,9 +859,51 @@ mod tests {
     }
 
     #[test]
+    fn one_query_has_one_id_whichever_source_it_came_from() {
+        let id = |sql: &str| fingerprint_id(&fingerprint(sql));
+        // MariaDB's slow log and its performance_schema digest text.
+        assert_eq!(
+            id("SELECT c FROM sbtest1 WHERE id=5"),
+            id("SELECT `c` FROM `sbtest1` WHERE `id` = ?")
+        );
+        assert_eq!(
+            id("SELECT c FROM t WHERE id IN (1, 2, 3) ORDER BY c"),
+            id("SELECT `c` FROM `t` WHERE `id` IN (...) ORDER BY `c`")
+        );
+        assert_eq!(
+            id("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')"),
+            id("INSERT INTO `t` (`a`, `b`) VALUES (...) /* , ... */")
+        );
+        // PostgreSQL's log and pg_stat_statements ($n placeholders).
+        assert_eq!(
+            id("UPDATE pgbench_accounts SET abalance = abalance + -12 WHERE aid = 4711;"),
+            id("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2")
+        );
+        // Different queries keep different ids.
+        assert_ne!(id("SELECT a FROM t"), id("SELECT b FROM t"));
+        assert_ne!(id("SELECT a FROM t"), id("SELECT a FROM t2"));
+        assert_ne!(id("select a b from t"), id("select ab from t"));
+    }
+
+    #[test]
+    fn canonical_form_drops_quotes_and_spaces_next_to_punctuation() {
+        let mut out = String::new();
+        canonical_into("select `c` from `t` where `id` = ? and x in (...)", &mut out);
+        assert_eq!(out, "select c from t where id=? and x in(?+)");
+        canonical_into(" select  count( * ) from `db` . `t`", &mut out);
+        assert_eq!(out, "select count(*)from db.t");
+        canonical_into("select ? from 表? where 列 = ?", &mut out);
+        assert_eq!(out, "select ? from 表? where 列=?");
+    }
+
+    #[test]
     fn ids_are_pinned() {
         // XXH3-64, seed 0: these values must never change.
         assert_eq!(fingerprint_id(""), 0x2D06_8005_38D3_94C2);
+        assert_eq!(
+            fingerprint_id("select c from sbtest? where id=?"),
+            xxhash_rust::xxh3::xxh3_64(b"select c from sbtest? where id=?")
+        );
         assert_eq!(fingerprint_id("select ?"), fingerprint_id("select ?"));
         assert_eq!(
             pt_query_id("select sleep(?) from n"),

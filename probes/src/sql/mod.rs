@@ -3,5 +3,5 @@
 pub mod fingerprint;
 mod mask;
 
-pub use fingerprint::{fingerprint, fingerprint_id};
+pub use fingerprint::{class_id, fingerprint, fingerprint_id};
 pub use mask::mask_literals;
