@@ -127,18 +127,24 @@ impl LogParser for PgCsvParser {
             let start = pos;
             let (next, lines) = record(chunk, pos, &mut fields);
             pos = next.max(start + 1);
-            if fields.len() < 14 {
+            let sev = (fields.len() >= 14)
+                .then(|| Sev::from_word(fields[11].0))
+                .flatten();
+            let Some(sev) = sev else {
                 if !(fields.len() == 1 && fields[0].0.is_empty()) {
+                    // Not a record: an unbalanced quote in garbage must not swallow
+                    // the records after it. Resume at the next line that starts one,
+                    // as a reader cutting the input there would.
+                    let resume = self.next_boundary(chunk, start + 1);
+                    if resume < pos {
+                        asm.stats.skipped_lines +=
+                            memchr::memchr_iter(b'\n', &chunk[start..resume]).count() as u64;
+                        pos = resume;
+                        continue;
+                    }
                     asm.stats.skipped_lines += lines;
                 }
                 continue;
-            }
-            let sev = match Sev::from_word(fields[11].0) {
-                Some(s) => s,
-                None => {
-                    asm.stats.skipped_lines += lines;
-                    continue;
-                }
             };
             let pid = std::str::from_utf8(fields[3].0)
                 .ok()
@@ -227,5 +233,21 @@ not,a,record\n";
         assert_eq!(st.skipped_lines, 1);
         let second = log.find("\n2021").unwrap() + 1;
         assert_eq!(p.next_boundary(log.as_bytes(), 5), second);
+    }
+
+    #[test]
+    fn an_unbalanced_quote_in_garbage_does_not_swallow_the_next_record() {
+        // Found by the pg_csv fuzz target: the quote opened in the first line ran to
+        // the end of the input, so the valid record after it was lost (and found
+        // again when the input was cut at that record).
+        let log = "202\"2026-05-16 garbage,1,2\n\
+2021-01-22 10:03:23.000 CET,\"aaaa\",\"db\",1487,,6009c305.5ce,3,\"idle\",2021-01-21 19:08:05 CET,14/1,0,LOG,00000,\"duration: 2.000 ms  statement: select 2\",,,,,,,,,\"app\"\n";
+        let p = PgCsvParser::new();
+        let mut statements = Vec::new();
+        let st = p.parse(log.as_bytes(), 0, &mut |e| {
+            statements.push(e.statement.into_owned())
+        });
+        assert_eq!(statements, ["select 2"]);
+        assert_eq!(st.skipped_lines, 1);
     }
 }

@@ -52,7 +52,8 @@ struct Fields<'a> {
 fn scan_str(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let mut esc = false;
     loop {
-        let j = memchr::memchr2(b'"', b'\\', &b[i..])? + i;
+        // A line can end right after a backslash (truncated, or garbage).
+        let j = memchr::memchr2(b'"', b'\\', b.get(i..)?)? + i;
         if b[j] == b'\\' {
             esc = true;
             i = j + 2;
@@ -282,5 +283,13 @@ mod tests {
             (Some(3.0), Some("b"), true)
         );
         assert_eq!(st.skipped_lines, 1);
+    }
+
+    #[test]
+    fn a_line_ending_in_a_backslash_inside_a_string_is_skipped() {
+        // Found by the pg_json fuzz target: the scanner stepped past the end.
+        let log = b"{\"error_severity\":\"LOG\",\"message\":\"duration: 1 ms  statement: x\\\n";
+        let st = PgJsonParser::new().parse(log, 0, &mut |_| {});
+        assert_eq!((st.events, st.skipped_lines), (0, 1));
     }
 }
