@@ -118,66 +118,76 @@ pub(crate) fn is_csv_start(l: &[u8], q: bool) -> bool {
     }
 }
 
+/// Parses the records of `chunk` from `pos` to its end into `asm`.
+fn records<'a>(
+    chunk: &'a [u8],
+    mut pos: usize,
+    base: u64,
+    fields: &mut Vec<Field<'a>>,
+    asm: &mut Assembler<'a>,
+    sink: &mut dyn FnMut(LogEvent<'_>),
+) {
+    while pos < chunk.len() {
+        let start = pos;
+        let (next, lines) = record(chunk, pos, fields);
+        pos = next.max(start + 1);
+        let sev = (fields.len() >= 14)
+            .then(|| Sev::from_word(fields[11].0))
+            .flatten();
+        let Some(sev) = sev else {
+            if !(fields.len() == 1 && fields[0].0.is_empty()) {
+                asm.stats.skipped_lines += lines;
+            }
+            continue;
+        };
+        let pid = std::str::from_utf8(fields[3].0)
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let detail = fields
+            .get(14)
+            .filter(|d| !d.0.is_empty())
+            .map(|d| unquote(*d));
+        asm.push(
+            Rec {
+                offset: base + start as u64,
+                ts_us: ts::parse_pg_ts(fields[0].0).map(|t| t.0),
+                pid,
+                user: if fields[1].1 {
+                    None
+                } else {
+                    field(fields[1].0)
+                },
+                db: if fields[2].1 {
+                    None
+                } else {
+                    field(fields[2].0)
+                },
+                client: client_host(fields[4].0),
+                sev,
+                msg: unquote(fields[13]),
+                // The DETAIL column goes with its own message: no pairing needed.
+                detail: Some(detail.unwrap_or(Cow::Borrowed(""))),
+                lines,
+            },
+            sink,
+        );
+    }
+}
+
 impl LogParser for PgCsvParser {
+    /// Records are read within the stretches between lines that start a record, the
+    /// same cuts a block reader makes ([`Self::next_boundary`]): an unbalanced quote
+    /// in garbage cannot swallow the records after it, and the events found never
+    /// depend on how the input was cut into blocks.
     fn parse(&self, chunk: &[u8], base: u64, sink: &mut dyn FnMut(LogEvent<'_>)) -> ParseStats {
         let mut asm = Assembler::default();
         let mut fields = Vec::with_capacity(16);
-        let mut pos = 0;
-        while pos < chunk.len() {
-            let start = pos;
-            let (next, lines) = record(chunk, pos, &mut fields);
-            pos = next.max(start + 1);
-            let sev = (fields.len() >= 14)
-                .then(|| Sev::from_word(fields[11].0))
-                .flatten();
-            let Some(sev) = sev else {
-                if !(fields.len() == 1 && fields[0].0.is_empty()) {
-                    // Not a record: an unbalanced quote in garbage must not swallow
-                    // the records after it. Resume at the next line that starts one,
-                    // as a reader cutting the input there would.
-                    let resume = self.next_boundary(chunk, start + 1);
-                    if resume < pos {
-                        asm.stats.skipped_lines +=
-                            memchr::memchr_iter(b'\n', &chunk[start..resume]).count() as u64;
-                        pos = resume;
-                        continue;
-                    }
-                    asm.stats.skipped_lines += lines;
-                }
-                continue;
-            };
-            let pid = std::str::from_utf8(fields[3].0)
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0);
-            let detail = fields
-                .get(14)
-                .filter(|d| !d.0.is_empty())
-                .map(|d| unquote(*d));
-            asm.push(
-                Rec {
-                    offset: base + start as u64,
-                    ts_us: ts::parse_pg_ts(fields[0].0).map(|t| t.0),
-                    pid,
-                    user: if fields[1].1 {
-                        None
-                    } else {
-                        field(fields[1].0)
-                    },
-                    db: if fields[2].1 {
-                        None
-                    } else {
-                        field(fields[2].0)
-                    },
-                    client: client_host(fields[4].0),
-                    sev,
-                    msg: unquote(fields[13]),
-                    // The DETAIL column goes with its own message: no pairing needed.
-                    detail: Some(detail.unwrap_or(Cow::Borrowed(""))),
-                    lines,
-                },
-                sink,
-            );
+        let mut from = 0;
+        while from < chunk.len() {
+            let to = self.next_boundary(chunk, from + 1);
+            records(&chunk[..to], from, base, &mut fields, &mut asm, sink);
+            from = to;
         }
         asm.finish(sink)
     }
