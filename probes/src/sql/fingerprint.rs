@@ -455,8 +455,11 @@ fn fingerprint_bytes(sql: &[u8], buf: &mut Vec<u8>) {
                     i += 1;
                 }
                 let word = &sql[start..i];
-                let whole_word = (start == 0 || !is_word(sql[start - 1]))
-                    && sql.get(i).is_none_or(|&c| !is_word(c));
+                // A `?` glued to it counts as a word character: `true1` keeps its
+                // `true` (as in pt), so `true?` (its fingerprint) must keep it too.
+                let glued = |c: u8| is_word(c) || c == b'?';
+                let whole_word = (start == 0 || !glued(sql[start - 1]))
+                    && sql.get(i).is_none_or(|&c| !glued(c));
                 if whole_word
                     && (word.eq_ignore_ascii_case(b"true") || word.eq_ignore_ascii_case(b"false"))
                 {
@@ -695,6 +698,7 @@ mod tests {
         // Found by the fingerprint fuzz target: a tab after USE, then fingerprinted again.
         fp("USE\t *hO;\0E ", "use ?");
         fp("USE\t hO;'\t\tE ", "use ?");
+        fp("select true1, 2true, true", "select true?, ?true, ?");
         fp("use\tmydb\n", "use ?");
         fp("USE `my db`", "use `my db`");
         fp(
