@@ -52,6 +52,20 @@ pub enum Command {
     /// csvlog, jsonlog), plain or .gz/.zst/.bz2; the format is detected. Example:
     /// `perfdiag logs /var/log/mysql/slow.log.gz --top 10`
     Logs(LogsArgs),
+    /// Assess a snapshot and print the findings; with --against, compare it with an
+    /// earlier snapshot of the same system.
+    ///
+    /// The comparison lists KPIs, wait classes, findings and queries that improved,
+    /// regressed, appeared or vanished: what re-checks after an optimization use.
+    /// Example: `perfdiag analyze after.pdsnap --against before.pdsnap`
+    Analyze(AnalyzeArgs),
+    /// Write the optimization plan of a snapshot as scripts for a person to run.
+    ///
+    /// DIR gets plan.json, one numbered folder per step in the order to apply them, each
+    /// with an apply and a rollback script, and a README (in --lang) for whoever runs
+    /// them. perfdiag itself never runs them. See docs/plan.md.
+    /// Example: `perfdiag plan db01.pdsnap -o plan-db01/`
+    Plan(PlanArgs),
     /// Look inside snapshot files.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
@@ -188,6 +202,60 @@ pub struct AnalysisArgs {
     /// A baseline file overriding the built-in thresholds (see docs/baselines.md).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// The kind of work the databases do; expected settings depend on it
+    /// [default: detected from the statement mix, mixed when unclear].
+    #[arg(long, value_enum)]
+    pub workload: Option<WorkloadArg>,
+    /// The host also runs other services (application server, other databases):
+    /// size database memory for a share of RAM instead of all of it.
+    #[arg(long)]
+    pub shared_host: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkloadArg {
+    /// Many short transactions (order entry, web shop).
+    Oltp,
+    /// Few long reporting or batch queries over much data.
+    Olap,
+    /// Both.
+    Mixed,
+}
+
+impl From<WorkloadArg> for perfdiag_model::Workload {
+    fn from(w: WorkloadArg) -> Self {
+        match w {
+            WorkloadArg::Oltp => Self::Oltp,
+            WorkloadArg::Olap => Self::Olap,
+            WorkloadArg::Mixed => Self::Mixed,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The snapshot to assess.
+    pub snapshot: PathBuf,
+    /// An earlier snapshot of the same system to compare with (the baseline of a
+    /// re-check: before the optimization, or right after it).
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub against: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The snapshot to plan for.
+    pub snapshot: PathBuf,
+    /// Folder to write the plan into (created; must be empty if it exists).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]

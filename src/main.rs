@@ -7,6 +7,7 @@
 mod cli;
 mod collection;
 mod commands;
+mod compare_summary;
 mod databases;
 mod output;
 mod report;

@@ -46,6 +46,12 @@ pub fn print_assessment(report: &Report, c: &Catalog) {
             out += &format!("  {} {score:>3}\n", pad(&s.label, 24));
         }
     }
+    if let Some(p) = &report.primary {
+        out += &format!("{}: {}\n", c.text("summary.primary"), p.sentence);
+    }
+    for k in &report.correlations {
+        out += &format!("  {}: {}\n", k.title, k.findings.join("; "));
+    }
     if report.findings.is_empty() {
         out += &format!("{}\n", c.text("summary.no_findings"));
     }

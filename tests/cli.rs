@@ -2,32 +2,12 @@
 //! Ctrl-C, bad snapshots, and escaping of text that comes from the host.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use perfdiag_model::{Snapshot, tables};
 
-fn perfdiag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfdiag"))
-        .args(args)
-        .env("LANG", "C")
-        .output()
-        .expect("perfdiag runs")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        matches!(output.status.code(), Some(0 | 3)),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{ok, perfdiag, s};
 
 #[test]
 fn diagnose_writes_a_report_and_a_snapshot_of_this_host() {

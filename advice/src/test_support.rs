@@ -26,6 +26,8 @@ pub fn finding(
         severity,
         subject: subject.map(str::to_owned),
         evidence,
+        impact: None,
+        tier: perfdiag_model::Tier::MEDIUM,
         penalty: match severity {
             Severity::Info => 0,
             Severity::Warning => 10,
@@ -66,6 +68,10 @@ pub fn assessment(findings: Vec<Finding>) -> Assessment {
         overall: None,
         metrics: Vec::new(),
         db_time: Vec::new(),
+        primary: None,
+        correlations: Vec::new(),
+        workload: None,
+        low_confidence: Vec::new(),
     }
 }
 

@@ -1,31 +1,44 @@
 //! perfdiag's assessment: judges a snapshot against a baseline.
 //!
 //! ```text
-//! Snapshot ──► frames (polars) ──► metrics (HostStats) ──► rules ──► findings ──► scores
-//!                                          ▲
-//!                       Baseline (thresholds, as data)
+//! Snapshot ──► frames (polars) ──► metrics (HostStats) ──► rules ──► findings
+//!    │                                     ▲                            │
+//!    │                  Baseline (thresholds, as data), workload kind   ▼
+//!    └──► db_time (AAS by wait class) ──────────────────────────► impact, tiers
+//!                                                                       │
+//!                      scores ◄── primary bottleneck, correlations ◄────┘
 //! ```
-//! The entry point is [`assess`]. Findings are language-neutral (rule id, numbers,
-//! thresholds); their titles and rationales live in the report's message catalogs.
+//! The entry point is [`assess`]; [`compare`] sets two assessments side by side.
+//! Findings are language-neutral (rule id, numbers, thresholds); their titles and
+//! rationales live in the report's message catalogs. The model is in docs/scoring.md.
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
-use perfdiag_model::{Assessment, NotEvaluated, Snapshot, facts_names};
+use perfdiag_model::{Assessment, NotEvaluated, Snapshot, Workload, facts_names};
 use serde::de::DeserializeOwned;
 
 pub mod baseline;
+pub mod compare;
+mod correlate;
 pub mod db_time;
 pub mod error;
+mod expected;
 pub mod frames;
+pub mod impact;
 pub mod metrics;
+pub mod primary;
 mod rules;
 pub mod score;
+pub mod series;
 mod sql;
+pub mod statements;
 #[cfg(test)]
 mod test_support;
+pub mod workload;
 
 pub use baseline::{Baseline, Direction, Levels, RuleSpec};
+pub use compare::{compare, kpi_ids};
 pub use error::AnalyzeError;
 pub use rules::implemented_rule_ids;
 
@@ -33,13 +46,41 @@ use frames::{Missing, Need};
 use metrics::HostStats;
 use rules::Inputs;
 
+/// What the engineer knows about the system that the snapshot cannot tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The kind of work; `None`: detected from the statement mix.
+    pub workload: Option<Workload>,
+    /// Whether the databases have the host to themselves (the usual ERP set-up).
+    pub dedicated: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            workload: None,
+            dedicated: true,
+        }
+    }
+}
+
+/// [`assess_with`] with default [`Options`]: workload detected, dedicated host.
+pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, AnalyzeError> {
+    assess_with(snapshot, baseline, &Options::default())
+}
+
 /// Judges `snapshot` against every enabled rule of `baseline`.
 ///
 /// A rule whose input is absent (a table or facts document the snapshot lacks, a probe
 /// that failed) does not fire: it is listed in `not_evaluated` with what was missing.
 /// Disabled rules appear nowhere.
-pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, AnalyzeError> {
+pub fn assess_with(
+    snapshot: &Snapshot,
+    baseline: &Baseline,
+    options: &Options,
+) -> Result<Assessment, AnalyzeError> {
     let stats = HostStats::compute(snapshot)?;
+    let workload = workload::assess(snapshot, options.workload);
     let inputs = Inputs {
         stats: &stats,
         host: load_fact(snapshot, facts_names::HOST),
@@ -49,6 +90,8 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
         mysql: load_fact(snapshot, facts_names::MYSQL),
         snapshot,
         sql: std::cell::OnceCell::new(),
+        workload: workload.kind,
+        dedicated: options.dedicated,
     };
     let mut findings = Vec::new();
     let mut not_evaluated = Vec::new();
@@ -73,21 +116,20 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
             }),
         }
     }
+    let db_time = db_time::compute(snapshot)?;
+    impact::apply(&mut findings, &db_time);
+    // Most important first: tier, then severity, then the points it costs (which
+    // grow with its measured impact).
     findings.sort_by(|a, b| {
-        (
-            Reverse(a.severity),
-            Reverse(a.penalty),
-            &a.rule_id,
-            &a.subject,
-        )
-            .cmp(&(
-                Reverse(b.severity),
-                Reverse(b.penalty),
-                &b.rule_id,
-                &b.subject,
-            ))
+        let key =
+            |f: &'_ perfdiag_model::Finding| (f.tier, Reverse(f.severity), Reverse(f.penalty));
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| (&a.rule_id, &a.subject).cmp(&(&b.rule_id, &b.subject)))
     });
     let (scores, overall) = score::score(&findings, &evaluated);
+    let primary = primary::find(&findings, &db_time, snapshot);
+    let correlations = correlate::correlate(&findings);
     Ok(Assessment {
         generated_at: chrono::Utc::now(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -97,8 +139,38 @@ pub fn assess(snapshot: &Snapshot, baseline: &Baseline) -> Result<Assessment, An
         scores,
         overall,
         metrics: stats.summary(),
-        db_time: db_time::compute(snapshot)?,
+        db_time,
+        primary,
+        correlations,
+        workload: Some(workload),
+        low_confidence: low_confidence(&inputs),
     })
+}
+
+/// A day: counters younger than this have not seen a whole business cycle.
+pub const MIN_UPTIME_SECS: f64 = 86_400.0;
+
+/// The database targets whose servers started less than a day before the window.
+fn low_confidence(inputs: &Inputs<'_>) -> Vec<perfdiag_model::LowConfidence> {
+    let pg = inputs
+        .postgres
+        .iter()
+        .flatten()
+        .map(|f| (&f.target, f.uptime_secs));
+    let my = inputs
+        .mysql
+        .iter()
+        .flatten()
+        .map(|f| (&f.target, f.uptime_secs.map(|u| u as f64)));
+    pg.chain(my)
+        .filter_map(|(target, uptime)| {
+            let uptime_secs = uptime.filter(|u| *u < MIN_UPTIME_SECS)?;
+            Some(perfdiag_model::LowConfidence {
+                target: target.clone(),
+                uptime_secs,
+            })
+        })
+        .collect()
 }
 
 /// Database rules and the engine whose collection they judge, by rule id prefix.

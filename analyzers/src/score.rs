@@ -1,19 +1,23 @@
 //! Scores per dimension and overall, from the findings.
 //!
-//! A first, deliberately simple model (a richer one, weighted by the share of database
-//! time, comes later):
-//! - each finding costs its dimension a fixed penalty by severity: info 0, warning 10,
-//!   critical 25 (so four warnings or a critical and a warning still leave a passing
-//!   score, and four criticals take a dimension near zero);
+//! The model, documented for customers in docs/scoring.md:
+//! - each finding costs its dimension a penalty: a base by severity (info 0, warning
+//!   10, critical 25), scaled by `0.5 + share` when its impact was measured (see
+//!   [`crate::impact`]);
 //! - a dimension scores `max(0, 100 - sum of its penalties)`, or `None` when none of its
 //!   rules could be evaluated (unknown is never reported as 100);
-//! - the overall score is the mean of the scored dimensions, rounded.
+//! - the overall score is the mean of the scored dimensions, rounded, but never more
+//!   than [`WORST_MARGIN`] above the worst dimension: a server whose sessions all wait
+//!   on locks is not "80/100" because its other eight dimensions are fine.
 
 use std::collections::BTreeSet;
 
 use perfdiag_model::{Dimension, DimensionScore, Finding, Severity};
 
-/// Points a finding of `severity` costs its dimension.
+/// How far the overall score may stand above the worst dimension.
+pub const WORST_MARGIN: u32 = 40;
+
+/// The base points a finding of `severity` costs its dimension.
 pub fn penalty(severity: Severity) -> u32 {
     match severity {
         Severity::Info => 0,
@@ -54,9 +58,9 @@ pub fn score(
         .iter()
         .filter_map(|s| s.score.map(u32::from))
         .collect();
-    let overall = (!scored.is_empty()).then(|| {
+    let overall = scored.iter().min().map(|worst| {
         let mean = f64::from(scored.iter().sum::<u32>()) / scored.len() as f64;
-        mean.round() as u8
+        (mean.round() as u32).min(worst + WORST_MARGIN) as u8
     });
     (scores, overall)
 }
@@ -73,6 +77,8 @@ mod tests {
             subject: None,
             evidence: Vec::new(),
             penalty: penalty(severity),
+            impact: None,
+            tier: perfdiag_model::Tier::LOW,
         }
     }
 
@@ -95,7 +101,19 @@ mod tests {
         assert_eq!(get(Dimension::Memory), Some(0));
         assert_eq!(get(Dimension::Network), Some(100));
         assert_eq!(get(Dimension::StorageIo), None, "not evaluated is not 100");
-        assert_eq!(overall, Some(55)); // (65 + 0 + 100) / 3
+        // Mean (65 + 0 + 100) / 3 = 55, capped at the worst (0) + 40.
+        assert_eq!(overall, Some(40));
+    }
+
+    #[test]
+    fn overall_stays_within_reach_of_the_worst_dimension() {
+        let evaluated = BTreeSet::from(Dimension::ALL);
+        let findings: Vec<Finding> = (0..4)
+            .map(|_| finding(Dimension::SessionsLocking, Severity::Critical))
+            .collect();
+        let (_, overall) = score(&findings, &evaluated);
+        // Mean (8 × 100 + 0) / 9 = 89, capped at 0 + 40.
+        assert_eq!(overall, Some(40));
     }
 
     #[test]

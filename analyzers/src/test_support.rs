@@ -123,6 +123,7 @@ impl Fixture {
                 },
                 memory: MemoryFacts {
                     total_bytes: 16 * GIB,
+                    hugepages_total: Some(0),
                     ..MemoryFacts::default()
                 },
                 disks: vec![
@@ -190,26 +191,8 @@ impl Fixture {
     }
 
     pub fn build(&self) -> Snapshot {
-        let start = Utc
-            .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
-            .single()
-            .expect("valid date");
-        let mut s = Snapshot::new(
-            HostIdentity {
-                hostname: "db1".to_owned(),
-                os: "Debian GNU/Linux 12 (bookworm)".to_owned(),
-                kernel: Some("6.1.0".to_owned()),
-                arch: "x86_64".to_owned(),
-                machine_id: None,
-            },
-            CollectionWindow {
-                started_at: start,
-                ended_at: start + chrono::Duration::seconds(60),
-                interval_ms: 1000,
-                requested_duration_ms: 60_000,
-                ended_early: false,
-            },
-        );
+        let mut s = bare_snapshot();
+        let start = s.manifest().window.started_at;
         let ts = |i: usize| Some(start.timestamp_micros() + (i as i64 + 1) * 1_000_000);
         if !self.cpu.is_empty() {
             // Each sample as an `all` row followed by a saturated `cpu0` row.
@@ -346,4 +329,29 @@ pub fn evidence_threshold(f: &Finding, metric: &str) -> Option<String> {
         .find(|e| e.metric == metric)
         .and_then(|e| e.threshold.as_ref())
         .map(ToString::to_string)
+}
+
+/// A snapshot of host `db1` with a 60 s window from 2026-11-02 09:00 UTC and nothing
+/// in it yet.
+pub fn bare_snapshot() -> Snapshot {
+    let start = Utc
+        .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+        .single()
+        .expect("valid date");
+    Snapshot::new(
+        HostIdentity {
+            hostname: "db1".to_owned(),
+            os: "Debian GNU/Linux 12 (bookworm)".to_owned(),
+            kernel: Some("6.1.0".to_owned()),
+            arch: "x86_64".to_owned(),
+            machine_id: None,
+        },
+        CollectionWindow {
+            started_at: start,
+            ended_at: start + chrono::Duration::seconds(60),
+            interval_ms: 1000,
+            requested_duration_ms: 60_000,
+            ended_early: false,
+        },
+    )
 }

@@ -50,6 +50,30 @@ impl Dimension {
     }
 }
 
+/// The kind of work the database does; expected settings depend on it (PGTune's
+/// "DB type"). Given with `--workload`, or detected from the statement mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// Many short transactions: an ERP's order entry, a web shop.
+    Oltp,
+    /// Few long reporting or batch queries over much data.
+    Olap,
+    /// Both; the default when nothing says otherwise.
+    #[default]
+    Mixed,
+}
+
+impl Workload {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Oltp => "oltp",
+            Self::Olap => "olap",
+            Self::Mixed => "mixed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -172,8 +196,118 @@ pub struct Finding {
     /// What the finding is about when not the whole host: a device, an interface.
     pub subject: Option<String>,
     pub evidence: Vec<Evidence>,
-    /// Points this finding costs its dimension's score.
+    /// Points this finding costs its dimension's score (docs/scoring.md).
     pub penalty: u32,
+    /// How much of the system's time or capacity the problem takes, when measured.
+    #[serde(default)]
+    pub impact: Option<Impact>,
+    /// Priority tier, 1 (act now) to 4 (for the record), from severity and impact.
+    #[serde(default = "Tier::lowest")]
+    pub tier: Tier,
+}
+
+/// What a finding's impact is a share of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImpactBasis {
+    /// Share of a target's database time (average active sessions) in the wait
+    /// classes the finding explains, as ADDM ranks findings.
+    DbTime,
+    /// Share of the statement time of all query classes (one query class).
+    StatementTime,
+    /// How saturated the resource is (busy %, utilisation %), for host findings.
+    Saturation,
+}
+
+/// A finding's measured weight: what share of what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Impact {
+    pub basis: ImpactBasis,
+    /// 0–100.
+    pub share_pct: f64,
+    /// The wait classes counted, for `db_time`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wait_classes: Vec<String>,
+}
+
+/// Priority tiers, like sp_Blitz's: what to read first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tier(pub u8);
+
+impl Tier {
+    /// Tier 1: critical and costing much time, or a critical exposure.
+    pub const URGENT: Tier = Tier(1);
+    /// Tier 2: critical with little measured cost, or a warning costing much time.
+    pub const HIGH: Tier = Tier(2);
+    /// Tier 3: a warning.
+    pub const MEDIUM: Tier = Tier(3);
+    /// Tier 4: information.
+    pub const LOW: Tier = Tier(4);
+
+    pub fn lowest() -> Tier {
+        Self::LOW
+    }
+}
+
+/// The one place to look first: the bottleneck that takes the largest share of the
+/// database's time, or (without database samples) the most saturated resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrimaryBottleneck {
+    pub dimension: Dimension,
+    /// How it was measured: database time, or saturation of a host resource;
+    /// `None` when nothing was measured and it is the most serious finding.
+    pub basis: Option<ImpactBasis>,
+    /// The share it takes (of database time or of the resource), 0–100.
+    pub share_pct: Option<f64>,
+    /// The database target, for `db_time`.
+    pub target: Option<String>,
+    /// The wait class, for `db_time`.
+    pub wait_class: Option<String>,
+    /// The finding that explains it best, if any: rule id and subject.
+    pub finding: Option<FindingRef>,
+    /// The heaviest query class (fingerprint id and its share of statement time)
+    /// behind it, when the snapshot holds statements.
+    pub top_query: Option<QueryRef>,
+}
+
+/// A reference to one finding of the same assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub rule_id: String,
+    pub subject: Option<String>,
+}
+
+/// A query class, by fingerprint id, and its share of statement time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRef {
+    /// The 64-bit fingerprint id, in hex, as `perfdiag logs` prints it.
+    pub id: String,
+    pub fingerprint: String,
+    pub share_pct: f64,
+}
+
+/// Findings on different layers that tell one story (I/O waits with device latency
+/// and dirty-page settings, say): reported together so the cause is fixed, not each
+/// symptom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correlation {
+    /// `io`, `memory`, `cpu` or `locking`: the catalog key of its explanation.
+    pub id: String,
+    pub dimension: Dimension,
+    /// The findings, symptom first, then the causes.
+    pub findings: Vec<FindingRef>,
+}
+
+/// The workload kind the assessment used, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadAssessment {
+    pub kind: Workload,
+    /// `given` (--workload), `detected` (statement mix) or `default` (no statements).
+    pub source: String,
+    /// What the detection saw (mean time per call, share of time in long queries).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }
 
 /// A rule that could not be evaluated because its input is missing from the snapshot.
@@ -233,6 +367,26 @@ pub struct Assessment {
     /// Where each database spent its time, largest class first per target.
     #[serde(default)]
     pub db_time: Vec<WaitClassLoad>,
+    /// The bottleneck to look at first; `None` when nothing stands out.
+    #[serde(default)]
+    pub primary: Option<PrimaryBottleneck>,
+    /// Findings on several layers that share one cause.
+    #[serde(default)]
+    pub correlations: Vec<Correlation>,
+    #[serde(default)]
+    pub workload: Option<WorkloadAssessment>,
+    /// Database targets whose cumulative counters (since the server started) cover
+    /// less than a day: what they say about unused indexes or hit ratios since start
+    /// may not hold for a whole business cycle.
+    #[serde(default)]
+    pub low_confidence: Vec<LowConfidence>,
+}
+
+/// A target whose counters cover too short a time to judge a business cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LowConfidence {
+    pub target: String,
+    pub uptime_secs: f64,
 }
 
 impl Assessment {

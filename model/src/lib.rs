@@ -5,6 +5,7 @@
 //! drivers) so every other crate can depend on it cheaply.
 
 pub mod assessment;
+pub mod comparison;
 pub mod error;
 pub mod facts;
 pub mod manifest;
@@ -14,8 +15,14 @@ pub mod snapshot;
 pub mod table;
 
 pub use assessment::{
-    Assessment, Comparison, Dimension, DimensionScore, Evidence, Finding, Metric, NotEvaluated,
-    Severity, Threshold, Unit, Value, WaitClassLoad,
+    Assessment, Comparison, Correlation, Dimension, DimensionScore, Evidence, Finding, FindingRef,
+    Impact, ImpactBasis, LowConfidence, Metric, NotEvaluated, PrimaryBottleneck, QueryRef,
+    Severity, Threshold, Tier, Unit, Value, WaitClassLoad, Workload, WorkloadAssessment,
+};
+pub use comparison::{
+    ChangeDirection, ComparisonWarning, DimensionScoreChange, FindingChange, FindingStatus,
+    KpiChange, KpiSide, QueryChange, QueryStats, QueryStatus, ScoreChange, SnapshotIdentity,
+    WaitClassChange,
 };
 pub use error::SnapshotError;
 pub use manifest::{

@@ -309,6 +309,18 @@ fn planted_faults_are_collected_and_assessed() {
             "{id} not reported: {fired:?}\n{a:#?}"
         );
     }
+    // The sampled sessions spent most of their time blocked by the planted lock.
+    let primary = a.primary.as_ref().expect("a primary bottleneck");
+    assert_eq!(
+        (primary.dimension, primary.wait_class.as_deref()),
+        (perfdiag_model::Dimension::SessionsLocking, Some("Lock")),
+        "{primary:#?}\n{:#?}",
+        a.db_time
+    );
+    assert_eq!(
+        primary.finding.as_ref().map(|f| f.rule_id.as_str()),
+        Some("mysql.locks.blocked_sessions")
+    );
     let empty = a
         .findings
         .iter()

@@ -104,6 +104,32 @@ fn test_baseline() -> perfdiag_analyzers::Baseline {
     perfdiag_analyzers::Baseline::from_file(&path).expect("baseline")
 }
 
+/// The sampled sessions spent their time waiting on the planted lock chain: that is
+/// the primary bottleneck, and `rule` (the chain) heads its dimension's findings.
+fn assert_primary_is_locking(a: &perfdiag_model::Assessment, rule: &str) {
+    let primary = a.primary.as_ref().expect("a primary bottleneck");
+    assert_eq!(
+        (primary.dimension, primary.wait_class.as_deref()),
+        (perfdiag_model::Dimension::SessionsLocking, Some("Lock")),
+        "{primary:#?}\n{:#?}",
+        a.db_time
+    );
+    let first = a
+        .findings
+        .iter()
+        .find(|f| f.dimension == perfdiag_model::Dimension::SessionsLocking)
+        .expect("a locking finding");
+    assert_eq!(first.rule_id, rule);
+    assert!(
+        first.impact.as_ref().is_some_and(|i| i.share_pct >= 50.0),
+        "{first:#?}"
+    );
+    assert_eq!(
+        primary.finding.as_ref().map(|f| f.rule_id.as_str()),
+        Some(rule)
+    );
+}
+
 fn rule_ids(a: &perfdiag_model::Assessment) -> Vec<&str> {
     a.findings.iter().map(|f| f.rule_id.as_str()).collect()
 }
@@ -277,6 +303,16 @@ fn planted_faults_are_collected_and_assessed() {
         assert!(ids.contains(&id), "{id} not in {ids:?}");
     }
     assert!(!ids.contains(&"pg.extension.pg_stat_statements_missing"));
+    assert_primary_is_locking(&assessment, "pg.locks.blocking_chains");
+    // A server started seconds ago: its counters since start are low confidence.
+    assert!(
+        assessment
+            .low_confidence
+            .iter()
+            .any(|l| l.uptime_secs < 600.0),
+        "{:?}",
+        assessment.low_confidence
+    );
     let plan = perfdiag_advice::plan(&assessment, &snap);
     let sb_step = plan
         .steps

@@ -1,9 +1,11 @@
 //! The CLI verbs, each in its own file.
 
+mod analyze;
 mod collect;
 mod diagnose;
 mod inspect;
 mod logs;
+mod plan;
 mod report;
 
 use std::path::Path;
@@ -29,6 +31,8 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Collect(args) => collect::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Logs(args) => logs::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Snapshot(SnapshotCommand::Inspect { file, json }) => inspect::run(&file, json),
     }
 }
@@ -55,8 +59,12 @@ fn assess_and_plan(
         Some(path) => Baseline::from_file(path)?,
         None => Baseline::builtin(),
     };
-    let assessment =
-        perfdiag_analyzers::assess(snapshot, &baseline).context("assessing the snapshot")?;
+    let options = perfdiag_analyzers::Options {
+        workload: args.workload.map(Into::into),
+        dedicated: !args.shared_host,
+    };
+    let assessment = perfdiag_analyzers::assess_with(snapshot, &baseline, &options)
+        .context("assessing the snapshot")?;
     let plan = perfdiag_advice::plan(&assessment, snapshot);
     let catalog = Catalog::load(args.lang.unwrap_or_else(Lang::from_env))?;
     Ok((assessment, plan, catalog))

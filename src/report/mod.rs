@@ -1,5 +1,6 @@
 //! Reports: the report model, its message catalogs, and the renderers.
 
+pub mod bottleneck;
 pub mod charts;
 pub mod databases;
 pub mod format;

@@ -7,6 +7,7 @@ use perfdiag_model::{
 };
 use serde::Serialize;
 
+use super::bottleneck::{self, CorrelationView, PrimaryView, WorkloadView};
 use super::databases::{self, DatabaseView};
 use super::format;
 use super::i18n::{Catalog, Lang};
@@ -26,6 +27,14 @@ pub struct Report {
     pub top_sql: Vec<TopSqlRow>,
     pub overall: Option<u8>,
     pub scores: Vec<ScoreView>,
+    /// The bottleneck to look at first, in one sentence.
+    pub primary: Option<PrimaryView>,
+    /// Findings on several layers that share one cause.
+    pub correlations: Vec<CorrelationView>,
+    /// The workload kind the settings were judged for, and where it came from.
+    pub workload: Option<WorkloadView>,
+    /// Targets whose counters cover less than a day, in sentences.
+    pub low_confidence: Vec<String>,
     pub findings: Vec<FindingView>,
     pub not_evaluated: Vec<NotEvaluatedView>,
     pub steps: Vec<StepView>,
@@ -106,6 +115,10 @@ pub struct FindingView {
     pub dimension: String,
     pub severity: String,
     pub severity_label: String,
+    /// Priority tier, 1 (act now) to 4.
+    pub tier: u8,
+    /// What share of what it takes, when measured: "62 % of database time".
+    pub impact: Option<String>,
     pub subject: Option<String>,
     pub evidence: Vec<EvidenceView>,
 }
@@ -213,6 +226,10 @@ impl Report {
             databases: databases::build(snapshot, assessment, catalog)?,
             top_sql: top_sql(snapshot),
             overall: assessment.overall,
+            primary: bottleneck::primary(assessment, catalog),
+            correlations: bottleneck::correlations(assessment, catalog),
+            workload: bottleneck::workload(assessment, catalog),
+            low_confidence: bottleneck::low_confidence(assessment, catalog),
             scores: assessment
                 .scores
                 .iter()
@@ -358,6 +375,8 @@ fn finding(f: &Finding, c: &Catalog) -> FindingView {
         dimension: c.text(&format!("dimension.{}", f.dimension.id())),
         severity_label: c.text(&format!("severity.{severity}")),
         severity,
+        tier: f.tier.0,
+        impact: bottleneck::impact(f, c),
         subject: f.subject.clone(),
         evidence: f
             .evidence

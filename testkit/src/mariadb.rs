@@ -62,14 +62,21 @@ impl MariaDbServer {
         let data = dir.path().join("data");
         run(Command::new("cp").arg("-a").arg(template).arg(&data))?;
         let port = free_port()?;
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).map_err(|e| format!("tmpdir: {e}"))?;
         let mut cnf = format!(
             "[mariadbd]\ndatadir={data}\nsocket={sock}\nport={port}\nbind-address=127.0.0.1\n\
              user=root\npid-file={dir}/mariadbd.pid\nlog-error={dir}/error.log\n\
+             tmpdir={tmp}\n\
              skip-log-bin\nskip-name-resolve\ninnodb_buffer_pool_size=32M\n\
              innodb_log_file_size=16M\ninnodb_flush_log_at_trx_commit=0\n\
              innodb_doublewrite=0\nperformance_schema=OFF\n",
             data = data.display(),
             sock = dir.path().join("sock").display(),
+            // Its own tmpdir: a MariaDB that starts deletes every `#sql*` file in
+            // its tmpdir (/tmp by default), including another test server's
+            // temporary tables in the middle of a query.
+            tmp = tmp.display(),
             dir = dir.path().display(),
         );
         for line in lines {

@@ -6,36 +6,9 @@
 //! The fix is made in the application's SQL, so there is nothing to roll back in the
 //! database; where a template suggests an index, the rollback says how to drop it.
 
-use perfdiag_model::{Finding, Phase, Risk, Script, Value};
+use perfdiag_model::{Finding, Phase, Risk};
 
-use super::{Context, Draft, StepDef, verify};
-
-fn sql(body: String) -> Script {
-    Script {
-        language: "sql".to_owned(),
-        body,
-    }
-}
-
-fn text<'a>(f: &'a Finding, metric: &str) -> Option<&'a str> {
-    f.evidence
-        .iter()
-        .find(|e| e.metric == metric)
-        .and_then(|e| match &e.observed {
-            Value::Text { text } => Some(text.as_str()),
-            Value::Number { .. } => None,
-        })
-}
-
-fn number(f: &Finding, metric: &str) -> Option<f64> {
-    f.evidence
-        .iter()
-        .find(|e| e.metric == metric)
-        .and_then(|e| match &e.observed {
-            Value::Number { value, .. } => Some(*value),
-            Value::Text { .. } => None,
-        })
-}
+use super::{Context, Draft, StepDef, number, sql, text, verify};
 
 /// Whether a masked text still holds placeholders (`?`, `$1`): it cannot be run as is.
 fn has_placeholders(sql: &str) -> bool {
@@ -121,7 +94,7 @@ const GONE: &str = "the pattern gone from the classes named (no finding on the n
 pub(super) const SELECT_STAR: StepDef = StepDef {
     id: "sql.rewrite.select_columns",
     rule_id: "sql.select_star",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_: &Context, findings| {
         rewrite(
             findings,
@@ -140,7 +113,7 @@ pub(super) const SELECT_STAR: StepDef = StepDef {
 pub(super) const LIKE_LEADING_WILDCARD: StepDef = StepDef {
     id: "sql.rewrite.like_leading_wildcard",
     rule_id: "sql.like_leading_wildcard",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -161,7 +134,7 @@ pub(super) const LIKE_LEADING_WILDCARD: StepDef = StepDef {
 pub(super) const FUNCTION_ON_COLUMN: StepDef = StepDef {
     id: "sql.rewrite.sargable_predicates",
     rule_id: "sql.function_on_column",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -182,7 +155,7 @@ pub(super) const FUNCTION_ON_COLUMN: StepDef = StepDef {
 pub(super) const OR_ACROSS_COLUMNS: StepDef = StepDef {
     id: "sql.rewrite.or_to_union",
     rule_id: "sql.or_across_columns",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -202,7 +175,7 @@ pub(super) const OR_ACROSS_COLUMNS: StepDef = StepDef {
 pub(super) const NOT_IN_SUBQUERY: StepDef = StepDef {
     id: "sql.rewrite.not_exists",
     rule_id: "sql.not_in_subquery",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -220,7 +193,7 @@ pub(super) const NOT_IN_SUBQUERY: StepDef = StepDef {
 pub(super) const ORDER_BY_RAND: StepDef = StepDef {
     id: "sql.rewrite.random_rows",
     rule_id: "sql.order_by_rand",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -239,7 +212,7 @@ pub(super) const ORDER_BY_RAND: StepDef = StepDef {
 pub(super) const LARGE_OFFSET: StepDef = StepDef {
     id: "sql.rewrite.keyset_pagination",
     rule_id: "sql.large_offset",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -261,7 +234,7 @@ pub(super) const LARGE_OFFSET: StepDef = StepDef {
 pub(super) const UPDATE_DELETE_WITHOUT_WHERE: StepDef = StepDef {
     id: "sql.review.whole_table_writes",
     rule_id: "sql.update_delete_without_where",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -282,7 +255,7 @@ pub(super) const UPDATE_DELETE_WITHOUT_WHERE: StepDef = StepDef {
 pub(super) const CARTESIAN_JOIN: StepDef = StepDef {
     id: "sql.rewrite.join_conditions",
     rule_id: "sql.cartesian_join",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -300,7 +273,7 @@ pub(super) const CARTESIAN_JOIN: StepDef = StepDef {
 pub(super) const N_PLUS_ONE: StepDef = StepDef {
     id: "sql.rewrite.batch_n_plus_one",
     rule_id: "sql.n_plus_one",
-    phase: Phase::QuickWins,
+    phase: Phase::SqlIndexes,
     build: |_, findings| {
         rewrite(
             findings,
@@ -334,7 +307,7 @@ pub(super) const STEPS: &[StepDef] = &[
 
 #[cfg(test)]
 mod tests {
-    use perfdiag_model::{Evidence, Severity};
+    use perfdiag_model::{Evidence, Severity, Value};
 
     use super::*;
     use crate::test_support::{finding, number as num};

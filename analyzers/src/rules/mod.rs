@@ -15,6 +15,8 @@ use crate::score;
 
 mod cpu;
 mod disk;
+/// Expected settings from the hardware, the workload and the measured rates; the rules
+/// are its only users (see docs/tuning.md).
 mod memory;
 mod mysql;
 mod network;
@@ -31,17 +33,18 @@ pub(crate) struct Inputs<'a> {
     #[allow(dead_code)] // no host rule reads it yet; database rules will.
     pub network: Need<NetworkFacts>,
     /// One entry per PostgreSQL target.
-    #[allow(dead_code)] // read by the PostgreSQL rules being built.
     pub postgres: Need<Vec<PostgresFacts>>,
     /// One entry per MySQL/MariaDB target.
-    #[allow(dead_code)] // read by the MySQL rules being built.
     pub mysql: Need<Vec<MysqlFacts>>,
     /// The snapshot itself, for rules that compute over its database tables.
-    #[allow(dead_code)] // read by the database rules being built.
     pub snapshot: &'a Snapshot,
     /// The statement classes, parsed on first use by the `sql.*` rules and shared by
     /// them, so each class is parsed once per assessment.
     pub sql: std::cell::OnceCell<sql::Workload>,
+    /// The kind of work the databases do: given by the engineer, or detected.
+    pub workload: perfdiag_model::Workload,
+    /// Whether the databases have the host to themselves.
+    pub dedicated: bool,
 }
 
 impl Inputs<'_> {
@@ -100,6 +103,7 @@ const HOST: &[RuleDef] = &[
     os::CLOCK,
     os::ZONE_RECLAIM,
     os::GOVERNOR,
+    os::HUGEPAGES,
 ];
 
 /// The snapshot tables holding statement classes, which the `sql.*` rules judge.
@@ -145,6 +149,9 @@ pub(crate) fn finding(
         subject,
         evidence,
         penalty: score::penalty(severity),
+        // Set once all findings and the database time are known (crate::impact).
+        impact: None,
+        tier: perfdiag_model::Tier::LOW,
     }
 }
 
@@ -240,8 +247,14 @@ mod tests {
             .scores
             .iter()
             .find(|s| s.dimension == perfdiag_model::Dimension::Memory);
-        assert_eq!(memory.and_then(|s| s.score), Some(75));
-        assert_eq!(a.overall, Some(93)); // (100 + 75 + 100 + 100 + 90) / 5 = 93
+        // Critical (25) × (0.5 + 98.4 % saturated) = 37 points.
+        assert_eq!(memory.and_then(|s| s.score), Some(63));
+        assert_eq!(a.overall, Some(91)); // (100 + 63 + 100 + 100 + 90) / 5 = 90.6
+        assert_eq!(a.findings[0].tier, perfdiag_model::Tier::URGENT);
+        assert_eq!(a.findings[1].tier, perfdiag_model::Tier::MEDIUM);
+        let primary = a.primary.as_ref().expect("a primary bottleneck");
+        assert_eq!(primary.dimension, perfdiag_model::Dimension::Memory);
+        assert_eq!(primary.basis, Some(perfdiag_model::ImpactBasis::Saturation));
     }
 
     #[test]

@@ -1,12 +1,66 @@
 //! OS configuration rules, from the `os` facts (and `host` facts for memory size).
+//!
+//! Where the right value depends on the databases the host runs — the listen backlog
+//! and open files their connection settings need, the huge pages their buffers need —
+//! the rules also compare with the expected values of [`expected::host`], from the
+//! settings of the database targets on this host.
 
 use std::collections::BTreeMap;
 
-use perfdiag_model::{Comparison, Threshold, Unit, Value};
+use perfdiag_model::facts::{MysqlFacts, PostgresFacts};
+use perfdiag_model::{Comparison, Evidence, Severity, Threshold, Unit, Value};
 
-use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded};
+use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded, graded_for};
 use crate::baseline::{Direction, RuleSpec};
+use crate::expected::{self, Expected};
 use crate::frames::Missing;
+
+/// The PostgreSQL targets running on this host (their settings size host resources).
+fn local_postgres<'a>(inputs: &'a Inputs<'_>) -> Vec<&'a PostgresFacts> {
+    let hostname = inputs
+        .host()
+        .map(|h| h.hostname.as_str())
+        .unwrap_or_default();
+    inputs
+        .postgres
+        .as_ref()
+        .map(|t| {
+            t.iter()
+                .filter(|f| expected::is_local(&f.target, hostname))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The MySQL/MariaDB targets running on this host.
+fn local_mysql<'a>(inputs: &'a Inputs<'_>) -> Vec<&'a MysqlFacts> {
+    let hostname = inputs
+        .host()
+        .map(|h| h.hostname.as_str())
+        .unwrap_or_default();
+    inputs
+        .mysql
+        .as_ref()
+        .map(|t| {
+            t.iter()
+                .filter(|f| expected::is_local(&f.target, hostname))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `os.expected.<name>` and its formula, as context evidence.
+fn expected_evidence(e: &Expected) -> Vec<Evidence> {
+    let mut out = vec![
+        context(&format!("os.expected.{}", e.setting), e.suggested()),
+        context(
+            &format!("os.expected.{}.formula", e.setting),
+            Value::text(e.formula),
+        ),
+    ];
+    out.extend(e.evidence.iter().cloned());
+    out
+}
 
 /// Transparent huge pages in `always` mode: latency spikes from khugepaged compaction
 /// and memory bloat in databases that manage their own memory.
@@ -41,14 +95,17 @@ pub(super) const THP: RuleDef = RuleDef {
 };
 
 /// vm.swappiness above the threshold: the kernel swaps out database memory in favour
-/// of page cache.
+/// of page cache. The evidence says what this host should have: 1 when dedicated to
+/// the databases, 10 when shared ([`expected::host::swappiness`]).
 pub(super) const SWAPPINESS: RuleDef = RuleDef {
     id: "os.vm.swappiness",
     direction: Direction::Above,
     variants: &[],
     eval: |inputs, spec| {
         let value = inputs.sysctl("vm.swappiness").map(|v| v as f64);
-        graded(spec, "sysctl.vm.swappiness", value, Vec::new)
+        graded(spec, "sysctl.vm.swappiness", value, || {
+            expected_evidence(&expected::host::swappiness(0.0, inputs.dedicated))
+        })
     },
 };
 
@@ -139,20 +196,54 @@ fn dirty(inputs: &Inputs<'_>, spec: &RuleSpec) -> Outcome {
 }
 
 /// net.core.somaxconn below the threshold: the accept queue overflows on connection
-/// bursts (pooler restarts, application failover) and clients see timeouts.
+/// bursts (pooler restarts, application failover) and clients see timeouts. Also a
+/// warning when it is below the listen backlog a database on this host asks for
+/// ([`expected::host::somaxconn`]): the kernel caps that backlog at somaxconn.
 pub(super) const SOMAXCONN: RuleDef = RuleDef {
     id: "os.net.somaxconn",
     direction: Direction::Below,
     variants: &[],
-    eval: |inputs, spec| {
-        let value = inputs.sysctl("net.core.somaxconn").map(|v| v as f64);
-        graded(spec, "sysctl.net.core.somaxconn", value, Vec::new)
-    },
+    eval: somaxconn,
 };
+
+fn somaxconn(inputs: &Inputs<'_>, spec: &RuleSpec) -> Outcome {
+    let value = inputs.sysctl("net.core.somaxconn")? as f64;
+    let backlog = local_postgres(inputs)
+        .into_iter()
+        .filter_map(expected::host::pg_backlog)
+        .chain(
+            local_mysql(inputs)
+                .into_iter()
+                .filter_map(expected::host::mysql_backlog),
+        )
+        .max_by(f64::total_cmp);
+    let e = backlog.map(|b| expected::host::somaxconn(value, b));
+    let found = graded_for(spec, None, "sysctl.net.core.somaxconn", value, || {
+        e.iter().flat_map(expected_evidence).collect()
+    });
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    Ok(e.filter(|e| e.deviation() > 1.0)
+        .map(|e| {
+            let mut evidence = vec![crossed(
+                "sysctl.net.core.somaxconn",
+                Value::number(value, Unit::None),
+                e.threshold(),
+            )];
+            evidence.extend(expected_evidence(&e));
+            finding(spec, Severity::Warning, None, evidence)
+        })
+        .into_iter()
+        .collect())
+}
 
 /// Soft open-files limit of each database server process, one finding per process
 /// name (the lowest limit among its processes). Not evaluated when no database
-/// process was found: a host-only snapshot has nothing to judge.
+/// process was found: a host-only snapshot has nothing to judge. A MySQL/MariaDB
+/// server under the open files its own settings want ([`expected::host::mysql_open_files`])
+/// is a warning even above the thresholds: it silently shrinks its table cache or
+/// connection limit at startup.
 pub(super) const NOFILE: RuleDef = RuleDef {
     id: "os.limits.nofile",
     direction: Direction::Below,
@@ -183,25 +274,145 @@ fn nofile(inputs: &Inputs<'_>, spec: &RuleSpec) -> Outcome {
                 .to_owned(),
         ));
     }
+    let mysql = local_mysql(inputs);
     Ok(lowest
         .into_iter()
         .filter_map(|(name, (soft, pid))| {
-            let (severity, threshold) = spec.grade(soft as f64)?;
-            Some(finding(
-                spec,
-                severity,
-                Some(name.to_owned()),
-                vec![
-                    crossed(
-                        "process.nofile_soft",
-                        Value::number(soft as f64, Unit::None),
-                        threshold,
-                    ),
-                    context("process.pid", Value::number(f64::from(pid), Unit::None)),
-                ],
-            ))
+            let soft = soft as f64;
+            // What a MySQL/MariaDB server's own settings want (the largest of the local
+            // targets), judged only for its processes.
+            let wanted = matches!(name, "mysqld" | "mariadbd")
+                .then(|| {
+                    mysql
+                        .iter()
+                        .filter_map(|f| expected::host::mysql_open_files(f, soft))
+                        .max_by(|a, b| a.suggested_number().total_cmp(&b.suggested_number()))
+                })
+                .flatten();
+            let (severity, threshold) = match spec.grade(soft) {
+                Some(g) => g,
+                None => {
+                    let e = wanted.as_ref().filter(|e| e.deviation() > 1.0)?;
+                    (Severity::Warning, e.threshold())
+                }
+            };
+            let mut evidence = vec![
+                crossed(
+                    "process.nofile_soft",
+                    Value::number(soft, Unit::None),
+                    threshold,
+                ),
+                context("process.pid", Value::number(f64::from(pid), Unit::None)),
+            ];
+            evidence.extend(wanted.iter().flat_map(expected_evidence));
+            Some(finding(spec, severity, Some(name.to_owned()), evidence))
         })
         .collect())
+}
+
+/// Reserved huge pages the databases' buffers cannot use: memory the kernel keeps for
+/// huge pages only, lost to everything else. Graded as a share of the RAM. A
+/// PostgreSQL server (huge_pages `try`, the default) that needs more pages than are
+/// left uses none of them; an InnoDB buffer pool with `large_pages = ON` uses what it
+/// can. Nothing reserved: silent. Not evaluated without a local database target,
+/// which is what would use them.
+pub(super) const HUGEPAGES: RuleDef = RuleDef {
+    id: "os.hugepages.unused_for_buffers",
+    direction: Direction::Above,
+    variants: &[],
+    eval: hugepages,
+};
+
+fn hugepages(inputs: &Inputs<'_>, spec: &RuleSpec) -> Outcome {
+    // An OS setting (vm.nr_hugepages): judged with the OS facts, like the other os.* rules.
+    let reserved_sysctl = inputs.os()?.sysctl_i64("vm.nr_hugepages");
+    let memory = &inputs.host()?.memory;
+    let total = memory
+        .hugepages_total
+        .ok_or_else(|| Missing("facts host.memory.hugepages_total".to_owned()))?;
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let size = memory
+        .hugepage_size_bytes
+        .filter(|s| *s > 0)
+        .ok_or_else(|| Missing("facts host.memory.hugepage_size_bytes".to_owned()))?
+        as f64;
+    let ram = memory.total_bytes as f64;
+    if ram <= 0.0 {
+        return Err(Missing("facts host.memory.total_bytes".to_owned()));
+    }
+    let (pg, my) = (local_postgres(inputs), local_mysql(inputs));
+    if pg.is_empty() && my.is_empty() {
+        return Err(Missing(
+            "a PostgreSQL or MySQL target on this host (whose buffers would use the huge pages)"
+                .to_owned(),
+        ));
+    }
+    let mut left = total as f64;
+    let mut needed = 0.0;
+    for n in pg
+        .iter()
+        .filter_map(|f| expected::host::pg_huge_pages(f, size))
+    {
+        needed += n;
+        // All or nothing: with huge_pages = try PostgreSQL falls back to normal pages.
+        if n <= left {
+            left -= n;
+        }
+    }
+    for n in my
+        .iter()
+        .filter_map(|f| expected::host::mysql_huge_pages(f, size))
+    {
+        needed += n;
+        left -= n.min(left);
+    }
+    let unusable = left * size;
+    Ok(graded_for(
+        spec,
+        None,
+        "os.hugepages.unusable_pct_ram",
+        unusable * 100.0 / ram,
+        || {
+            let mut evidence = vec![
+                context(
+                    "os.hugepages.unusable_bytes",
+                    Value::number(unusable, Unit::Bytes),
+                ),
+                context(
+                    "host.memory.hugepages_total",
+                    Value::number(total as f64, Unit::None),
+                ),
+                context(
+                    "host.memory.hugepage_size_bytes",
+                    Value::number(size, Unit::Bytes),
+                ),
+                context(
+                    "os.expected.vm.nr_hugepages",
+                    Value::number(needed, Unit::None),
+                ),
+                context(
+                    "os.expected.vm.nr_hugepages.formula",
+                    Value::text("host.huge_pages_for_buffers"),
+                ),
+                context("host.memory.total_bytes", Value::number(ram, Unit::Bytes)),
+            ];
+            if let Some(n) = reserved_sysctl {
+                evidence.push(context(
+                    "sysctl.vm.nr_hugepages",
+                    Value::number(n as f64, Unit::None),
+                ));
+            }
+            if let Some(free) = memory.hugepages_free {
+                evidence.push(context(
+                    "host.memory.hugepages_free",
+                    Value::number(free as f64, Unit::None),
+                ));
+            }
+            evidence
+        },
+    ))
 }
 
 /// The kernel reports an unsynchronised clock, or no time daemon runs: timestamps in
@@ -328,12 +539,42 @@ pub(super) const GOVERNOR: RuleDef = RuleDef {
 
 #[cfg(test)]
 mod tests {
-    use perfdiag_model::facts::ProcessLimits;
-    use perfdiag_model::{Severity, Value};
+    use perfdiag_model::facts::postgres::PgSetting;
+    use perfdiag_model::facts::{MysqlFacts, PostgresFacts, ProcessLimits};
+    use perfdiag_model::{Assessment, Severity, Value, facts_names};
 
     use crate::test_support::{
         Fixture, GIB, evidence_number, evidence_threshold, findings_of, only_finding,
     };
+    use crate::{Baseline, assess};
+
+    /// The fixture's host with a local PostgreSQL target holding `settings`
+    /// (name, raw, normalised) and, when given, a local MySQL target.
+    fn with_databases(
+        f: &Fixture,
+        settings: &[(&str, &str, Option<f64>)],
+        mysql: Option<MysqlFacts>,
+    ) -> Assessment {
+        let mut s = f.build();
+        let pg = PostgresFacts {
+            target: "postgres://app@localhost:5432/erp".to_owned(),
+            settings: settings
+                .iter()
+                .map(|(n, raw, norm)| PgSetting {
+                    name: (*n).to_owned(),
+                    setting: (*raw).to_owned(),
+                    normalised: *norm,
+                    ..PgSetting::default()
+                })
+                .collect(),
+            ..PostgresFacts::default()
+        };
+        s.set_fact(facts_names::POSTGRES, &vec![pg]);
+        if let Some(m) = mysql {
+            s.set_fact(facts_names::MYSQL, &vec![m]);
+        }
+        assess(&s, &Baseline::builtin()).expect("assessment runs")
+    }
 
     fn not_evaluated(f: &Fixture, rule: &str) -> String {
         let a = f.assess();
@@ -379,6 +620,8 @@ mod tests {
         let a = f.assess();
         let found = only_finding(&a, "os.vm.swappiness");
         assert_eq!(evidence_number(found, "sysctl.vm.swappiness"), 60.0);
+        // What a dedicated host should have.
+        assert_eq!(evidence_number(found, "os.expected.vm.swappiness"), 1.0);
         assert_eq!(
             evidence_threshold(found, "sysctl.vm.swappiness").as_deref(),
             Some("> 10")
@@ -529,6 +772,7 @@ mod tests {
             "os.clock.unsynchronized",
             "os.numa.zone_reclaim",
             "os.cpu.governor",
+            "os.hugepages.unused_for_buffers",
         ] {
             assert!(
                 a.not_evaluated
@@ -575,5 +819,120 @@ mod tests {
         assert!(findings_of(&Fixture::healthy().assess(), "os.cpu.governor").is_empty());
         f.os_mut().cpu_governors.clear();
         assert!(not_evaluated(&f, "os.cpu.governor").contains("cpufreq"));
+    }
+
+    #[test]
+    fn somaxconn_below_a_databases_backlog_is_a_warning() {
+        // 4096 on the host; PostgreSQL with 3000 connections listens with 6000.
+        let a = with_databases(
+            &Fixture::healthy(),
+            &[("max_connections", "3000", None)],
+            None,
+        );
+        let found = only_finding(&a, "os.net.somaxconn");
+        assert_eq!(found.severity, Severity::Warning);
+        assert_eq!(
+            evidence_threshold(found, "sysctl.net.core.somaxconn").as_deref(),
+            Some("< 6000")
+        );
+        assert_eq!(
+            evidence_number(found, "os.expected.net.core.somaxconn"),
+            6000.0
+        );
+        let a = with_databases(
+            &Fixture::healthy(),
+            &[("max_connections", "200", None)],
+            None,
+        );
+        assert!(findings_of(&a, "os.net.somaxconn").is_empty());
+    }
+
+    #[test]
+    fn nofile_below_what_mysqls_settings_want_is_a_warning() {
+        let mut f = Fixture::healthy();
+        f.os_mut().db_processes.push(ProcessLimits {
+            pid: 900,
+            name: "mariadbd".to_owned(),
+            nofile_soft: Some(100_000),
+            ..ProcessLimits::default()
+        });
+        let mut m = MysqlFacts {
+            target: "mysql://app@db1:3306/".to_owned(),
+            ..MysqlFacts::default()
+        };
+        m.settings.max_connections = Some(10_000);
+        m.settings.table_open_cache = Some(60_000);
+        // 10 + 10 000 + 2 * 60 000 = 130 010 wanted, 100 000 allowed.
+        let a = with_databases(&f, &[], Some(m.clone()));
+        let found = only_finding(&a, "os.limits.nofile");
+        assert_eq!(found.subject.as_deref(), Some("mariadbd"));
+        assert_eq!(found.severity, Severity::Warning);
+        assert_eq!(
+            evidence_threshold(found, "process.nofile_soft").as_deref(),
+            Some("< 130010")
+        );
+        m.settings.table_open_cache = Some(4000);
+        assert!(findings_of(&with_databases(&f, &[], Some(m)), "os.limits.nofile").is_empty());
+    }
+
+    #[test]
+    fn hugepages_reserved_but_unusable_by_the_buffers() {
+        let mut f = Fixture::healthy();
+        let mem = &mut f.host_mut().memory;
+        mem.hugepages_total = Some(2048); // 4 GiB of 2 MiB pages
+        mem.hugepages_free = Some(2048);
+        mem.hugepage_size_bytes = Some(2 << 20);
+        // 4 GiB of shared_buffers need 2151 pages: PostgreSQL falls back, all 4 GiB
+        // (25 % of the RAM) are lost.
+        let four_gib = (4 * GIB) as f64;
+        let a = with_databases(&f, &[("shared_buffers", "524288", Some(four_gib))], None);
+        let found = only_finding(&a, "os.hugepages.unused_for_buffers");
+        assert_eq!(found.severity, Severity::Critical);
+        assert_eq!(
+            evidence_number(found, "os.hugepages.unusable_pct_ram"),
+            25.0
+        );
+        assert_eq!(
+            evidence_number(found, "os.expected.vm.nr_hugepages"),
+            2151.0
+        );
+        // Reserved to measure (PostgreSQL 15 says how many it needs): silent.
+        let a = with_databases(
+            &f,
+            &[
+                ("shared_buffers", "524288", Some(four_gib)),
+                ("shared_memory_size_in_huge_pages", "2048", None),
+            ],
+            None,
+        );
+        assert!(findings_of(&a, "os.hugepages.unused_for_buffers").is_empty());
+        // huge_pages = off: every reserved page is lost.
+        let a = with_databases(
+            &f,
+            &[
+                ("shared_buffers", "16384", Some(128.0 * 1_048_576.0)),
+                ("huge_pages", "off", None),
+            ],
+            None,
+        );
+        assert_eq!(
+            only_finding(&a, "os.hugepages.unused_for_buffers").severity,
+            Severity::Critical
+        );
+        // No database on the host: nothing tells who uses them.
+        assert!(not_evaluated(&f, "os.hugepages.unused_for_buffers").contains("on this host"));
+        // Nothing reserved: silent, even without a database.
+        assert!(
+            findings_of(
+                &Fixture::healthy().assess(),
+                "os.hugepages.unused_for_buffers"
+            )
+            .is_empty()
+        );
+        f.host_mut().memory.hugepages_total = None;
+        assert_eq!(
+            not_evaluated(&f, "os.hugepages.unused_for_buffers"),
+            "facts host.memory.hugepages_total"
+        );
     }
 }

@@ -14,7 +14,10 @@ use perfdiag_model::{ColumnData, Comparison, Finding, Table, Threshold, Unit, Va
 
 use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded_for};
 use crate::baseline::Direction;
+use crate::expected::{self, Machine, url_host};
 use crate::frames::{Missing, Need};
+
+mod tuning;
 
 /// The PostgreSQL rules, in evaluation order.
 pub(super) const RULES: &[RuleDef] = &[
@@ -33,6 +36,7 @@ pub(super) const RULES: &[RuleDef] = &[
     PUBLIC_SCHEMA_CREATE,
     SLOW_QUERY_LOG_OFF,
     PG_STAT_STATEMENTS_MISSING,
+    tuning::DEVIATES,
 ];
 
 /// Runs `judge` on every target; `Missing` only when no target could be judged.
@@ -66,12 +70,6 @@ fn per_target(
         (false, None) => Err(Missing("facts postgres (no target)".to_owned())),
         _ => Ok(findings),
     }
-}
-
-fn setting(facts: &PostgresFacts, name: &str) -> Need<f64> {
-    facts
-        .setting_number(name)
-        .ok_or_else(|| Missing(format!("setting {name} in facts postgres")))
 }
 
 fn setting_text<'a>(facts: &'a PostgresFacts, name: &str) -> Need<&'a str> {
@@ -131,65 +129,86 @@ fn db_delta(
 /// True when the target runs on the host whose facts the snapshot holds: only then
 /// is the host's RAM the database server's.
 fn is_local(inputs: &Inputs<'_>, facts: &PostgresFacts) -> bool {
-    let host = url_host(&facts.target);
     let hostname = inputs
         .host()
         .map(|h| h.hostname.as_str())
         .unwrap_or_default();
-    host.is_empty()
-        || host.starts_with('/')
-        || matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
-        || host.eq_ignore_ascii_case(hostname)
+    expected::is_local(&facts.target, hostname)
 }
 
-/// The host part of a `postgres://user@host:port/db` label.
-fn url_host(label: &str) -> &str {
-    let rest = label.split_once("://").map_or(label, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if host_port.starts_with('[') {
-        return host_port.split_inclusive(']').next().unwrap_or(host_port);
+/// The machine the target runs on, for the expected-settings formulas: the host's
+/// facts when the target is local, with the storage under its `data_directory`.
+fn machine(inputs: &Inputs<'_>, facts: &PostgresFacts) -> Need<Machine> {
+    let host = inputs.host()?;
+    if !is_local(inputs, facts) {
+        return Err(Missing(format!(
+            "the database server's RAM (target {} is not on this host)",
+            url_host(&facts.target)
+        )));
     }
-    host_port.split(':').next().unwrap_or_default()
+    Machine::new(
+        host,
+        facts.setting_text("data_directory"),
+        inputs.workload,
+        inputs.dedicated,
+    )
+    .ok_or_else(|| Missing("facts host.memory.total_bytes".to_owned()))
 }
 
-/// shared_buffers as a share of the host's RAM: about 25 % is the usual starting point
-/// on a dedicated server; far below, the database rereads hot pages from the kernel.
+/// Context evidence of an expected value: `pg.expected.<name>` and its formula.
+fn expected_evidence(e: &expected::Expected) -> Vec<perfdiag_model::Evidence> {
+    vec![
+        context(&format!("pg.expected.{}", e.setting), e.suggested()),
+        context(
+            &format!("pg.expected.{}.formula", e.setting),
+            Value::text(e.formula),
+        ),
+    ]
+}
+
+/// shared_buffers as a share of what this host and workload call for (PGTune: a
+/// quarter of the RAM for the database, see [`expected::postgres::shared_buffers`]);
+/// far below it, the database rereads hot pages from the kernel. A window hit ratio
+/// of 99.9 % or more accepts the current size: the working set already fits.
 pub(super) const SHARED_BUFFERS_LOW: RuleDef = RuleDef {
     id: "pg.memory.shared_buffers_low",
     direction: Direction::Below,
     variants: &[],
     eval: |inputs, spec| {
-        let ram = inputs.host()?.memory.total_bytes as f64;
-        if ram <= 0.0 {
-            return Err(Missing("facts host.memory.total_bytes".to_owned()));
-        }
+        inputs.host()?;
         per_target(inputs, |facts| {
-            if !is_local(inputs, facts) {
-                return Err(Missing(format!(
-                    "the database server's RAM (target {} is not on this host)",
-                    url_host(&facts.target)
-                )));
-            }
-            let sb = setting(facts, "shared_buffers")?;
-            let pct = sb * 100.0 / ram;
+            let m = machine(inputs, facts)?;
+            let w = expected::postgres::measured(facts);
+            let e = expected::postgres::shared_buffers(&m, facts, &w)
+                .ok_or_else(|| Missing("setting shared_buffers in facts postgres".to_owned()))?;
+            let (Value::Number { value: sb, .. }, Value::Number { value: want, .. }) =
+                (&e.current, e.suggested())
+            else {
+                return Ok(Vec::new());
+            };
+            let pct = sb * 100.0 / want.max(1.0);
             Ok(spec
                 .grade(pct)
                 .map(|(severity, threshold)| {
-                    finding(
-                        spec,
-                        severity,
-                        Some(facts.target.clone()),
-                        vec![
-                            crossed(
-                                "pg.settings.shared_buffers_pct_ram",
-                                Value::number(pct, Unit::Percent),
-                                threshold,
-                            ),
-                            context("pg.settings.shared_buffers", Value::number(sb, Unit::Bytes)),
-                            context("host.memory.total_bytes", Value::number(ram, Unit::Bytes)),
-                        ],
-                    )
+                    let mut evidence = vec![
+                        crossed(
+                            "pg.settings.shared_buffers_pct_expected",
+                            Value::number(pct, Unit::Percent),
+                            threshold,
+                        ),
+                        context(
+                            "pg.settings.shared_buffers",
+                            Value::number(*sb, Unit::Bytes),
+                        ),
+                        context(
+                            "pg.settings.shared_buffers_pct_ram",
+                            Value::number(sb * 100.0 / m.ram_bytes, Unit::Percent),
+                        ),
+                    ];
+                    evidence.extend(expected_evidence(&e));
+                    evidence.extend(e.evidence.iter().cloned());
+                    evidence.extend(m.inputs());
+                    finding(spec, severity, Some(facts.target.clone()), evidence)
                 })
                 .into_iter()
                 .collect())
@@ -258,12 +277,31 @@ pub(super) const TEMP_SPILLS: RuleDef = RuleDef {
                 "pg.temp.bytes_per_s",
                 bytes / secs,
                 || {
+                    // What the spilling statements need (measured), and the ceiling a
+                    // global work_mem should stay under; only on the database's host.
+                    let sizing = machine(inputs, facts).ok().and_then(|m| {
+                        let w = expected::postgres::measured(facts);
+                        let spills = expected::postgres::work_mem_for_spills(&m, facts, &w)?;
+                        let global = expected::postgres::work_mem(&m, facts)?;
+                        let mut out = expected_evidence(&spills);
+                        out[0].metric = "pg.expected.work_mem_for_spills".to_owned();
+                        out[1].metric = "pg.expected.work_mem_for_spills.formula".to_owned();
+                        out.push(context("pg.expected.work_mem_max", global.suggested()));
+                        out.extend(
+                            spills
+                                .evidence
+                                .into_iter()
+                                .filter(|e| e.metric == "pg.temp.mean_file_bytes"),
+                        );
+                        Some(out)
+                    });
                     vec![
                         context("pg.temp.files", Value::number(files, Unit::None)),
                         context("pg.temp.bytes", Value::number(bytes, Unit::Bytes)),
                     ]
                     .into_iter()
                     .chain(setting_evidence(facts, "work_mem"))
+                    .chain(sizing.into_iter().flatten())
                     .collect()
                 },
             ))
@@ -316,6 +354,21 @@ pub(super) const CHECKPOINTS_TOO_FREQUENT: RuleDef = RuleDef {
                     .into_iter()
                     .chain(setting_evidence(facts, "max_wal_size"))
                     .chain(setting_evidence(facts, "checkpoint_timeout"))
+                    .chain(
+                        machine(inputs, facts)
+                            .ok()
+                            .and_then(|m| {
+                                let w = expected::postgres::measured(facts);
+                                expected::postgres::max_wal_size(&m, facts, &w)
+                            })
+                            .map(|e| {
+                                let mut out = expected_evidence(&e);
+                                out.extend(e.evidence);
+                                out
+                            })
+                            .into_iter()
+                            .flatten(),
+                    )
                     .collect()
                 },
             ))

@@ -306,7 +306,10 @@ pub(crate) fn table(kept: &[Delta], texts: &BTreeMap<i64, String>, label: &str) 
         )
         .with(
             "fingerprint_id",
-            col::utf8(kept.iter().map(|d| texts.get(&d.key.2).map(|q| class_id(q)))),
+            col::utf8(
+                kept.iter()
+                    .map(|d| texts.get(&d.key.2).map(|q| class_id(q))),
+            ),
         )
         .with(
             "calls",

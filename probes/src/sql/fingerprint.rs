@@ -458,8 +458,8 @@ fn fingerprint_bytes(sql: &[u8], buf: &mut Vec<u8>) {
                 // A `?` glued to it counts as a word character: `true1` keeps its
                 // `true` (as in pt), so `true?` (its fingerprint) must keep it too.
                 let glued = |c: u8| is_word(c) || c == b'?';
-                let whole_word = (start == 0 || !glued(sql[start - 1]))
-                    && sql.get(i).is_none_or(|&c| !glued(c));
+                let whole_word =
+                    (start == 0 || !glued(sql[start - 1])) && sql.get(i).is_none_or(|&c| !glued(c));
                 if whole_word
                     && (word.eq_ignore_ascii_case(b"true") || word.eq_ignore_ascii_case(b"false"))
                 {

@@ -4,48 +4,56 @@
 use perfdiag_model::facts::MysqlFacts;
 use perfdiag_model::{Comparison, Threshold, Unit, Value};
 
-use super::super::{RuleDef, context, crossed, finding};
+use super::super::{Inputs, RuleDef, context, crossed, finding};
 use super::per_target;
 use crate::baseline::Direction;
+use crate::expected::{self, Machine};
 use crate::frames::Missing;
 
-/// Share of host RAM a dedicated database server gives its buffer pool.
-pub(crate) const DEDICATED_RAM_SHARE: f64 = 0.75;
-/// Headroom over the InnoDB data size, for growth and the change buffer.
-pub(crate) const DATA_HEADROOM: f64 = 1.1;
-
-/// What the buffer pool should hold: all InnoDB data with headroom, but no more than
-/// the RAM share of a dedicated server (when the host's RAM is known).
-pub(crate) fn wanted_buffer_pool(innodb_bytes: u64, ram_bytes: Option<u64>) -> f64 {
-    let data = innodb_bytes as f64 * DATA_HEADROOM;
-    match ram_bytes.filter(|r| *r > 0) {
-        Some(ram) => data.min(ram as f64 * DEDICATED_RAM_SHARE),
-        None => data,
+/// The machine a target runs on, when it is on this host (then the host's RAM is the
+/// server's): for the expected-settings formulas.
+pub(super) fn machine(inputs: &Inputs<'_>, t: &MysqlFacts) -> Option<Machine> {
+    let host = inputs.host().ok()?;
+    if !expected::is_local(&t.target, &host.hostname) {
+        return None;
     }
+    Machine::new(
+        host,
+        t.variable("datadir"),
+        inputs.workload,
+        inputs.dedicated,
+    )
 }
 
-/// innodb_buffer_pool_size as a % of what the data and the RAM call for: below it,
-/// reads that should be memory accesses go to disk.
+/// innodb_buffer_pool_size as a % of what the data and the RAM call for
+/// ([`expected::mysql::buffer_pool`]: the InnoDB data + 10 %, capped by the
+/// `innodb_dedicated_server` share of the RAM for the database): below it, reads that
+/// should be memory accesses go to disk. A window hit ratio of 99.9 % or more accepts
+/// the current size: the working set fits.
 pub(in crate::rules) const BUFFER_POOL_SMALL: RuleDef = RuleDef {
     id: "mysql.memory.buffer_pool_small",
     direction: Direction::Below,
     variants: &[],
     eval: |inputs, spec| {
-        let ram = inputs.host().ok().map(|h| h.memory.total_bytes);
         per_target(inputs, |t| {
-            let pool = t.settings.innodb_buffer_pool_size_bytes.ok_or_else(|| {
+            t.settings.innodb_buffer_pool_size_bytes.ok_or_else(|| {
                 Missing("facts mysql.settings.innodb_buffer_pool_size_bytes".into())
             })?;
             let data = t
                 .data
                 .as_ref()
                 .ok_or_else(|| Missing("facts mysql.data (table sizes)".into()))?;
-            let wanted = wanted_buffer_pool(data.innodb_bytes, ram);
+            let m = machine(inputs, t);
+            let Some(e) = expected::mysql::buffer_pool(m.as_ref(), t) else {
+                return Ok(Vec::new());
+            };
+            let pool = t.settings.innodb_buffer_pool_size_bytes.unwrap_or(0) as f64;
+            let wanted = e.suggested_number();
             // No InnoDB data: nothing for the pool to hold.
             if wanted < (1u64 << 20) as f64 {
                 return Ok(Vec::new());
             }
-            let pct = pool as f64 * 100.0 / wanted;
+            let pct = pool * 100.0 / wanted;
             let Some((severity, threshold)) = spec.grade(pct) else {
                 return Ok(Vec::new());
             };
@@ -57,22 +65,29 @@ pub(in crate::rules) const BUFFER_POOL_SMALL: RuleDef = RuleDef {
                 ),
                 context(
                     "mysql.innodb_buffer_pool_size",
-                    Value::number(pool as f64, Unit::Bytes),
+                    Value::number(pool, Unit::Bytes),
                 ),
                 context(
                     "mysql.wanted_buffer_pool_bytes",
-                    Value::number(wanted.round(), Unit::Bytes),
+                    Value::number(wanted, Unit::Bytes),
+                ),
+                context(
+                    "mysql.expected.innodb_buffer_pool_size.formula",
+                    Value::text(e.formula),
                 ),
                 context(
                     "mysql.innodb_data_bytes",
                     Value::number(data.innodb_bytes as f64, Unit::Bytes),
                 ),
             ];
-            if let Some(ram) = ram {
-                evidence.push(context(
-                    "host.memory.total_bytes",
-                    Value::number(ram as f64, Unit::Bytes),
-                ));
+            evidence.extend(
+                e.evidence
+                    .iter()
+                    .filter(|x| x.metric != "mysql.innodb_data_bytes")
+                    .cloned(),
+            );
+            if let Some(m) = &m {
+                evidence.extend(m.inputs());
             }
             Ok(vec![finding(
                 spec,
@@ -177,6 +192,9 @@ mod tests {
         );
         let mut f = MyFixture::healthy();
         f.facts[0].settings.innodb_buffer_pool_size_bytes = Some(128 << 20);
+        // The healthy window's hit ratio (99.99 %) shows the working set fits: no ask.
+        assert!(findings_of(&f.assess(), "mysql.memory.buffer_pool_small").is_empty());
+        f.set_delta("Innodb_buffer_pool_reads", 6_000); // 99 %
         let a = f.assess();
         let found = only_finding(&a, "mysql.memory.buffer_pool_small");
         assert_eq!(found.severity, Severity::Critical);
@@ -189,12 +207,25 @@ mod tests {
         if let Some(d) = f.facts[0].data.as_mut() {
             d.innodb_bytes = 100 * GIB;
         }
-        f.facts[0].settings.innodb_buffer_pool_size_bytes = Some(4 * GIB);
+        f.facts[0].settings.innodb_buffer_pool_size_bytes = Some(2 * GIB);
+        f.set_delta("Innodb_buffer_pool_reads", 6_000);
         let a = f.assess();
         let found = only_finding(&a, "mysql.memory.buffer_pool_small");
         assert_eq!(
             evidence_number(found, "mysql.wanted_buffer_pool_bytes"),
             12.0 * GIB as f64
+        );
+        assert_eq!(found.severity, Severity::Critical);
+        // A host shared with other services: three quarters of half the RAM.
+        let shared = f.assess_with(crate::Options {
+            workload: None,
+            dedicated: false,
+        });
+        let found = only_finding(&shared, "mysql.memory.buffer_pool_small");
+        assert_eq!(found.severity, Severity::Warning);
+        assert_eq!(
+            evidence_number(found, "mysql.wanted_buffer_pool_bytes"),
+            6.0 * GIB as f64
         );
         let mut f = MyFixture::healthy();
         f.facts[0].data = None;

@@ -9,8 +9,8 @@ use perfdiag_model::facts::mysql::{
 };
 use perfdiag_model::{Assessment, Table, col, facts_names, tables};
 
+use crate::Baseline;
 use crate::test_support::{Fixture, GIB};
-use crate::{Baseline, assess};
 
 pub const TARGET: &str = "mysql://app@db1:3306/";
 
@@ -87,12 +87,41 @@ impl MyFixture {
             ("Created_tmp_disk_tables", 5),
             ("Threads_created", 6),
             ("Innodb_row_lock_waits", 0),
+            ("Innodb_os_log_written", 60 << 20),
+            ("Opened_tables", 6),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        // The raw variables the expected-settings rules read (MariaDB 10.11 defaults
+        // but for the sizes set above): a 4 GiB redo log holds an hour of 1 MiB/s.
+        let variables: BTreeMap<String, String> = [
+            ("innodb_buffer_pool_size", "8589934592"),
+            ("max_connections", "500"),
+            ("key_buffer_size", "134217728"),
+            ("tmp_table_size", "67108864"),
+            ("max_heap_table_size", "67108864"),
+            ("innodb_log_buffer_size", "16777216"),
+            ("query_cache_size", "1048576"),
+            ("aria_pagecache_buffer_size", "134217728"),
+            ("sort_buffer_size", "2097152"),
+            ("join_buffer_size", "262144"),
+            ("read_buffer_size", "131072"),
+            ("read_rnd_buffer_size", "262144"),
+            ("thread_stack", "299008"),
+            ("innodb_log_file_size", "4294967296"),
+            ("table_open_cache", "2000"),
+            ("innodb_flush_neighbors", "1"),
+            ("innodb_flush_method", "O_DIRECT"),
+            ("back_log", "150"),
+            ("large_pages", "OFF"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
         let facts = MysqlFacts {
             target: TARGET.to_owned(),
+            variables,
             flavor: Some(MysqlFlavor::Mariadb),
             version: Some("10.11.6-MariaDB-0+deb12u1".to_owned()),
             version_comment: Some("Debian 12".to_owned()),
@@ -101,6 +130,7 @@ impl MyFixture {
                 innodb_buffer_pool_size_bytes: Some(8 * GIB),
                 max_connections: Some(500),
                 thread_cache_size: Some(64),
+                table_open_cache: Some(2000),
                 tmp_table_size_bytes: Some(64 << 20),
                 slow_query_log: Some(true),
                 long_query_time_secs: Some(1.0),
@@ -186,6 +216,11 @@ impl MyFixture {
     }
 
     pub fn assess(&self) -> Assessment {
+        self.assess_with(crate::Options::default())
+    }
+
+    /// The assessment with the engineer's options (workload, shared host).
+    pub fn assess_with(&self, options: crate::Options) -> Assessment {
         let mut s = self.host.build();
         s.set_fact(facts_names::MYSQL, &self.facts);
         if self.with_tables {
@@ -245,7 +280,7 @@ impl MyFixture {
                     .with("unused", col::bool(ix.iter().map(|r| Some(r.4)))),
             );
         }
-        assess(&s, &Baseline::builtin()).expect("assessment runs")
+        crate::assess_with(&s, &Baseline::builtin(), &options).expect("assessment runs")
     }
 
     /// Asserts `rule` was not evaluated, with a reason containing `missing`.

@@ -14,6 +14,7 @@ mod config;
 mod schema;
 mod security;
 mod sessions;
+mod tuning;
 mod workload;
 
 /// The MySQL and MariaDB rules, in evaluation order.
@@ -35,6 +36,8 @@ pub(in crate::rules) const RULES: &[RuleDef] = &[
     security::WEAK_ACCOUNTS,
     config::SLOW_LOG_OFF,
     config::PERF_SCHEMA_OFF,
+    tuning::DEVIATES,
+    tuning::PEAK_OVER_RAM,
 ];
 
 /// Runs `judge` on every target; missing only when no target could be judged.

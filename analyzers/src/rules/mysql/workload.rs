@@ -8,6 +8,7 @@ use perfdiag_model::{Unit, Value, tables};
 use super::super::{RuleDef, context, crossed, finding, graded_for};
 use super::{Rows, per_target};
 use crate::baseline::{Direction, RuleSpec};
+use crate::expected;
 use crate::frames::{Missing, Need};
 
 fn window(t: &MysqlFacts) -> Need<&StatusWindow> {
@@ -99,7 +100,8 @@ pub(in crate::rules) const TMP_DISK: RuleDef = RuleDef {
 };
 
 /// Threads created per second: each new connection without a cached thread costs a
-/// thread creation (and its stack) on the server.
+/// thread creation (and its stack) on the server. The evidence adds the size MySQL 8
+/// would give the cache for max_connections ([`expected::mysql::thread_cache_size`]).
 pub(in crate::rules) const THREAD_CACHE: RuleDef = RuleDef {
     id: "mysql.threads.cache_misses",
     direction: Direction::Above,
@@ -116,10 +118,21 @@ pub(in crate::rules) const THREAD_CACHE: RuleDef = RuleDef {
                 "mysql.threads_created_per_s",
                 rate,
                 || {
-                    vec![context(
+                    let mut evidence = vec![context(
                         "mysql.thread_cache_size",
                         Value::number(t.settings.thread_cache_size.unwrap_or(0) as f64, Unit::None),
-                    )]
+                    )];
+                    if let Some(v) = expected::mysql::thread_cache_size(t) {
+                        evidence.push(context(
+                            "mysql.expected.thread_cache_size",
+                            Value::number(v, Unit::None),
+                        ));
+                        evidence.push(context(
+                            "mysql.expected.thread_cache_size.formula",
+                            Value::text("mysql.thread_cache_autosize"),
+                        ));
+                    }
+                    evidence
                 },
             ))
         })

@@ -47,15 +47,15 @@ type TableRow = (&'static str, i64, i64, i64, i64, i64);
 type IndexRow = (&'static str, i64, i64, bool, Option<&'static str>);
 
 #[derive(Debug, Clone)]
-struct Pg {
-    facts: PostgresFacts,
+pub(super) struct Pg {
+    pub facts: PostgresFacts,
     sessions: Vec<Session>,
     tables: Vec<TableRow>,
     indexes: Vec<IndexRow>,
 }
 
 impl Pg {
-    fn healthy() -> Self {
+    pub fn healthy() -> Self {
         let t0 = Utc
             .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
             .single()
@@ -85,7 +85,7 @@ impl Pg {
                     Some((4 * GIB) as f64),
                 ),
                 setting("work_mem", "4096", Some("kB"), Some(4_194_304.0)),
-                setting("max_wal_size", "1024", Some("MB"), Some(GIB as f64)),
+                setting("max_wal_size", "4096", Some("MB"), Some((4 * GIB) as f64)),
                 setting(
                     "log_min_duration_statement",
                     "1000",
@@ -151,7 +151,7 @@ impl Pg {
         }
     }
 
-    fn snapshot(&self) -> Snapshot {
+    pub fn snapshot(&self) -> Snapshot {
         let mut s = Fixture::healthy().build();
         s.set_fact(facts_names::POSTGRES, &vec![self.facts.clone()]);
         let target = |n: usize| col::utf8(vec![Some(TARGET); n]);
@@ -206,11 +206,16 @@ impl Pg {
         s
     }
 
-    fn assess(&self) -> Assessment {
+    pub fn assess(&self) -> Assessment {
         assess(&self.snapshot(), &Baseline::builtin()).expect("assessment runs")
     }
 
-    fn set(&mut self, name: &str, raw: &str, normalised: Option<f64>) {
+    pub fn assess_with(&self, options: crate::Options) -> Assessment {
+        crate::assess_with(&self.snapshot(), &Baseline::builtin(), &options)
+            .expect("assessment runs")
+    }
+
+    pub fn set(&mut self, name: &str, raw: &str, normalised: Option<f64>) {
         let s = self
             .facts
             .settings
@@ -245,7 +250,7 @@ fn healthy_target_is_evaluated_by_every_rule_and_silent() {
         .filter(|n| n.rule_id.starts_with("pg."))
         .collect();
     assert!(skipped.is_empty(), "{skipped:#?}");
-    assert_eq!(pg_ids().len(), 15);
+    assert_eq!(pg_ids().len(), 16);
 }
 
 #[test]
@@ -279,19 +284,36 @@ fn without_postgres_facts_no_rule_is_evaluated() {
 }
 
 #[test]
-fn shared_buffers_low_is_graded_against_ram_and_needs_a_local_host() {
+fn shared_buffers_low_is_graded_against_the_expected_size_and_needs_a_local_host() {
     let mut pg = Pg::healthy();
     pg.set("shared_buffers", "16", Some(1_048_576.0));
+    // The healthy window's hit ratio is 99 %: not enough to accept a small cache.
     let a = pg.assess();
     let f = only_finding(&a, "pg.memory.shared_buffers_low");
     assert_eq!(f.severity, Severity::Critical);
     assert_eq!(f.subject.as_deref(), Some(TARGET));
     assert!(evidence_number(f, "pg.settings.shared_buffers_pct_ram") < 0.01);
-    pg.set("shared_buffers", "131072", Some(GIB as f64)); // 6.25 %
+    // PGTune: a quarter of the 16 GiB.
+    assert_eq!(
+        evidence_number(f, "pg.expected.shared_buffers"),
+        (4 * GIB) as f64
+    );
+    pg.set("shared_buffers", "131072", Some(GIB as f64)); // 25 % of the expected
     assert_eq!(
         only_finding(&pg.assess(), "pg.memory.shared_buffers_low").severity,
         Severity::Warning
     );
+    // A shared host expects 2 GiB: 1 GiB is half of it, above the 40 % warning.
+    let shared = pg.assess_with(crate::Options {
+        workload: None,
+        dedicated: false,
+    });
+    assert!(findings_of(&shared, "pg.memory.shared_buffers_low").is_empty());
+    // A hit ratio of 99.9 % over enough requests accepts the small cache.
+    if let Some(end) = pg.facts.end.as_mut() {
+        end.databases[0].blks_read = Some(10_000 + 50);
+    }
+    assert!(findings_of(&pg.assess(), "pg.memory.shared_buffers_low").is_empty());
     pg.facts.target = "postgres://app@db-remote:5432/erp".to_owned();
     assert!(not_evaluated(&pg.assess(), "pg.memory.shared_buffers_low"));
 }
@@ -324,11 +346,35 @@ fn temp_spills_fire_on_bytes_per_second() {
     let mut pg = Pg::healthy();
     if let Some(end) = pg.facts.end.as_mut() {
         end.databases[0].temp_bytes = Some(600 << 20); // 10 MiB/s over 60 s
+        end.databases[0].temp_files = Some(600);
     }
     let a = pg.assess();
     let f = only_finding(&a, "pg.temp.spills");
     assert_eq!(f.severity, Severity::Warning);
     assert!((evidence_number(f, "pg.temp.bytes_per_s") - 10.0 * 1_048_576.0).abs() < 1.0);
+    assert_eq!(evidence_number(f, "pg.temp.mean_file_bytes"), 1_048_576.0);
+    // 600 temporary files of 1 MiB each: PGTune's global ceiling (18 MiB on this mixed
+    // 16 GiB host with 100 connections) already covers them.
+    assert_eq!(
+        evidence_number(f, "pg.expected.work_mem_for_spills"),
+        18.0 * 1_048_576.0
+    );
+    assert_eq!(
+        evidence_number(f, "pg.expected.work_mem_max"),
+        18.0 * 1_048_576.0
+    );
+    // Spills of 300 MiB each need more than the global ceiling: set per role.
+    if let Some(end) = pg.facts.end.as_mut() {
+        end.databases[0].temp_files = Some(2);
+    }
+    let a = pg.assess();
+    assert_eq!(
+        evidence_number(
+            only_finding(&a, "pg.temp.spills"),
+            "pg.expected.work_mem_for_spills"
+        ),
+        300.0 * 1_048_576.0
+    );
     pg.facts.start = None;
     assert!(not_evaluated(&pg.assess(), "pg.temp.spills"));
 }
@@ -580,4 +626,115 @@ fn url_hosts_are_parsed_for_locality() {
     assert_eq!(super::url_host("postgres://db1/x?sslmode=require"), "db1");
     assert_eq!(super::url_host("postgres://u@[::1]:5432/x"), "[::1]");
     assert_eq!(super::url_host("postgres:///x"), "");
+}
+
+#[test]
+fn config_deviates_lists_settings_far_from_pgtune() {
+    let mut pg = Pg::healthy();
+    pg.facts.settings.extend([
+        setting(
+            "effective_cache_size",
+            "524288",
+            Some("8kB"),
+            Some((4 * GIB) as f64),
+        ),
+        setting(
+            "maintenance_work_mem",
+            "65536",
+            Some("kB"),
+            Some(64.0 * 1_048_576.0),
+        ),
+        setting("default_statistics_target", "100", None, None),
+    ]);
+    pg.set("work_mem", "262144", Some(GIB as f64)); // 1 GiB per sort, 100 connections
+    pg.set("max_wal_size", "1024", Some(GIB as f64));
+    let a = pg.assess();
+    let f = only_finding(&a, "pg.config.deviates");
+    // work_mem is 56 times its ceiling and not a minor setting: critical.
+    assert_eq!(f.severity, Severity::Critical);
+    assert_eq!(f.subject.as_deref(), Some(TARGET));
+    let listed: Vec<&str> = f
+        .evidence
+        .iter()
+        .filter(|e| e.threshold.is_some())
+        .map(|e| e.metric.as_str())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "pg.settings.effective_cache_size",
+            "pg.settings.maintenance_work_mem",
+            "pg.settings.work_mem",
+            "pg.settings.max_wal_size",
+        ]
+    );
+    assert_eq!(
+        evidence_number(f, "pg.expected.effective_cache_size"),
+        (12 * GIB) as f64
+    );
+    assert_eq!(
+        crate::test_support::evidence_threshold(f, "pg.settings.work_mem").as_deref(),
+        Some("> 18874368 bytes")
+    );
+    assert_eq!(
+        f.evidence
+            .iter()
+            .find(|e| e.metric == "pg.expected.max_wal_size.formula")
+            .map(|e| e.observed.clone()),
+        Some(perfdiag_model::Value::text("pgtune.max_wal_size"))
+    );
+    assert_eq!(
+        evidence_number(f, "host.memory.total_bytes"),
+        (16 * GIB) as f64
+    );
+    // The minor settings alone make a warning; OLAP wants statistics target 500.
+    let mut pg = Pg::healthy();
+    pg.facts
+        .settings
+        .push(setting("default_statistics_target", "100", None, None));
+    assert!(findings_of(&pg.assess(), "pg.config.deviates").is_empty());
+    let olap = pg.assess_with(crate::Options {
+        workload: Some(perfdiag_model::Workload::Olap),
+        dedicated: true,
+    });
+    let f = only_finding(&olap, "pg.config.deviates");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(
+        evidence_number(f, "pg.expected.default_statistics_target"),
+        500.0
+    );
+    pg.facts.settings.clear();
+    assert!(not_evaluated(&pg.assess(), "pg.config.deviates"));
+}
+
+#[test]
+fn max_wal_size_is_sized_from_the_measured_wal_rate() {
+    use perfdiag_model::facts::postgres::PgWal;
+    let mut pg = Pg::healthy();
+    pg.facts.settings.push(setting(
+        "checkpoint_timeout",
+        "300",
+        Some("s"),
+        Some(300_000.0),
+    ));
+    // 60 MiB/s for 60 s: two 5-minute cycles are 35.2 GiB -> 36 GiB.
+    for (c, bytes) in [
+        (pg.facts.start.as_mut(), 0.0),
+        (pg.facts.end.as_mut(), 3600.0 * 1_048_576.0),
+    ] {
+        if let Some(c) = c {
+            c.wal = Some(PgWal {
+                wal_bytes: Some(bytes),
+                ..PgWal::default()
+            });
+        }
+    }
+    let a = pg.assess();
+    let f = only_finding(&a, "pg.config.deviates");
+    assert_eq!(f.severity, Severity::Critical, "4 GiB is 9 times too small");
+    assert_eq!(
+        evidence_number(f, "pg.expected.max_wal_size"),
+        (36 * GIB) as f64
+    );
+    assert_eq!(evidence_number(f, "pg.wal.bytes_per_s"), 60.0 * 1_048_576.0);
 }
