@@ -124,8 +124,12 @@ pub fn correlations(a: &Assessment, c: &Catalog) -> Vec<CorrelationView> {
         .collect()
 }
 
+/// `None` for a host-only snapshot: an assumed workload says nothing there.
 pub fn workload(a: &Assessment, c: &Catalog) -> Option<WorkloadView> {
-    let w = a.workload.as_ref()?;
+    let w = a
+        .workload
+        .as_ref()
+        .filter(|w| w.source != "default" || !a.db_time.is_empty())?;
     let kind = match w.kind {
         Workload::Oltp => "oltp",
         Workload::Olap => "olap",
@@ -162,4 +166,95 @@ pub fn low_confidence(a: &Assessment, c: &Catalog) -> Vec<String> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Lang;
+    use perfdiag_model::{
+        Dimension, PrimaryBottleneck, QueryRef, WaitClassLoad, WorkloadAssessment,
+    };
+
+    fn assessment() -> Assessment {
+        Assessment {
+            generated_at: chrono::Utc::now(),
+            tool_version: "test".to_owned(),
+            baseline: "builtin".to_owned(),
+            findings: Vec::new(),
+            not_evaluated: Vec::new(),
+            scores: Vec::new(),
+            overall: None,
+            metrics: Vec::new(),
+            db_time: Vec::new(),
+            primary: None,
+            correlations: Vec::new(),
+            workload: Some(WorkloadAssessment {
+                kind: Workload::Mixed,
+                source: "default".to_owned(),
+                evidence: Vec::new(),
+            }),
+            low_confidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn database_time_names_target_share_class_cause_and_query_in_each_language() {
+        let mut a = assessment();
+        a.primary = Some(PrimaryBottleneck {
+            dimension: Dimension::SessionsLocking,
+            basis: Some(ImpactBasis::DbTime),
+            share_pct: Some(66.6),
+            target: Some("postgres://db1/erp".to_owned()),
+            wait_class: Some("Lock".to_owned()),
+            finding: Some(FindingRef {
+                rule_id: "pg.locks.blocking_chains".to_owned(),
+                subject: None,
+            }),
+            top_query: Some(QueryRef {
+                id: "0011223344556677".to_owned(),
+                fingerprint: "update t set v = ? where id = ?".to_owned(),
+                share_pct: 40.0,
+            }),
+        });
+        for lang in [Lang::En, Lang::ZhCn] {
+            let c = Catalog::load(lang).expect("catalog");
+            let p = primary(&a, &c).expect("a sentence");
+            for part in [
+                "postgres://db1/erp",
+                "67 %",
+                c.get("wait_class.Lock").unwrap_or("?"),
+                &c.text("rule.pg.locks.blocking_chains.title"),
+                "update t set v = ? where id = ?",
+                "40 %",
+            ] {
+                assert!(
+                    p.sentence.contains(part),
+                    "{lang:?}: {part:?} in {}",
+                    p.sentence
+                );
+            }
+            assert!(
+                !p.sentence.contains('{'),
+                "a placeholder left: {}",
+                p.sentence
+            );
+        }
+    }
+
+    #[test]
+    fn an_assumed_workload_is_shown_only_when_databases_were_sampled() {
+        let c = Catalog::load(Lang::En).expect("catalog");
+        let mut a = assessment();
+        assert!(workload(&a, &c).is_none());
+        a.db_time.push(WaitClassLoad {
+            target: "pg".to_owned(),
+            engine: "postgres".to_owned(),
+            wait_class: "CPU".to_owned(),
+            aas: 1.0,
+            share_pct: 100.0,
+        });
+        let w = workload(&a, &c).expect("shown");
+        assert_eq!(w.kind, c.text("workload.mixed"));
+    }
 }
