@@ -91,7 +91,8 @@ pub fn top_query(snapshot: &Snapshot, target: Option<&str>) -> Option<QueryRef> 
     })
 }
 
-fn texts(t: &Table, column: &str) -> Vec<Option<String>> {
+/// A column as optional strings (integers printed), `None` everywhere when absent.
+pub(crate) fn texts(t: &Table, column: &str) -> Vec<Option<String>> {
     match t.column(column) {
         Some(ColumnData::Utf8(v)) => v.clone(),
         Some(ColumnData::Int64(v)) => v.iter().map(|x| x.map(|x| x.to_string())).collect(),
@@ -99,7 +100,8 @@ fn texts(t: &Table, column: &str) -> Vec<Option<String>> {
     }
 }
 
-fn numbers(t: &Table, column: &str) -> Vec<Option<f64>> {
+/// A column as optional floats (integers converted), `None` everywhere when absent.
+pub(crate) fn numbers(t: &Table, column: &str) -> Vec<Option<f64>> {
     match t.column(column) {
         Some(ColumnData::Float64(v)) => v.clone(),
         Some(ColumnData::Int64(v)) => v.iter().map(|x| x.map(|x| x as f64)).collect(),

@@ -11,13 +11,14 @@
 //! Texts are masked by every probe (literals are `?` or `$n`): what each rule can see
 //! is said on its check in `crate::sql::antipatterns`.
 
-use perfdiag_model::{ColumnData, Comparison, Evidence, Table, Threshold, Unit, Value, tables};
+use perfdiag_model::{Comparison, Evidence, Threshold, Unit, Value, tables};
 
 use super::{Inputs, Outcome, RuleDef, context, crossed, finding};
 use crate::baseline::{Direction, RuleSpec};
 use crate::frames::{Missing, Need};
 use crate::sql::antipatterns::{Detected, Offset, short};
 use crate::sql::parse::{Origin, judge_all};
+use crate::statements::{numbers, texts};
 
 /// The statement tables, in the order their classes are listed.
 pub(crate) const STATEMENT_TABLES: [&str; 3] = [
@@ -50,22 +51,6 @@ pub(crate) struct Workload {
     pub classes: Vec<Class>,
     /// Which statement tables the snapshot has.
     pub tables: Vec<&'static str>,
-}
-
-fn texts(t: &Table, column: &str) -> Vec<Option<String>> {
-    match t.column(column) {
-        Some(ColumnData::Utf8(v)) => v.clone(),
-        Some(ColumnData::Int64(v)) => v.iter().map(|x| x.map(|x| x.to_string())).collect(),
-        _ => vec![None; t.rows()],
-    }
-}
-
-fn numbers(t: &Table, column: &str) -> Vec<Option<f64>> {
-    match t.column(column) {
-        Some(ColumnData::Float64(v)) => v.clone(),
-        Some(ColumnData::Int64(v)) => v.iter().map(|x| x.map(|x| x as f64)).collect(),
-        _ => vec![None; t.rows()],
-    }
 }
 
 /// Shares of each row's total within its target (rows without a target share one).
