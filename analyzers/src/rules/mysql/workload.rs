@@ -17,6 +17,12 @@ fn window(t: &MysqlFacts) -> Need<&StatusWindow> {
         .ok_or_else(|| Missing("facts mysql.window (two status readings)".into()))
 }
 
+/// A status counter's rate over the window, or the counter named as missing.
+fn status_rate(w: &StatusWindow, name: &str) -> Need<f64> {
+    w.rate(name)
+        .ok_or_else(|| Missing(format!("status {name}")))
+}
+
 fn below_activity(spec: &RuleSpec, rate: f64) -> bool {
     spec.min_activity.is_some_and(|m| rate < m)
 }
@@ -29,9 +35,7 @@ pub(in crate::rules) const HIT_RATIO: RuleDef = RuleDef {
     eval: |inputs, spec| {
         per_target(inputs, |t| {
             let w = window(t)?;
-            let requests = w
-                .rate("Innodb_buffer_pool_read_requests")
-                .ok_or_else(|| Missing("status Innodb_buffer_pool_read_requests".into()))?;
+            let requests = status_rate(w, "Innodb_buffer_pool_read_requests")?;
             if below_activity(spec, requests) {
                 return Ok(Vec::new());
             }
@@ -65,9 +69,7 @@ pub(in crate::rules) const TMP_DISK: RuleDef = RuleDef {
     eval: |inputs, spec| {
         per_target(inputs, |t| {
             let w = window(t)?;
-            let rate = w
-                .rate("Created_tmp_tables")
-                .ok_or_else(|| Missing("status Created_tmp_tables".into()))?;
+            let rate = status_rate(w, "Created_tmp_tables")?;
             if below_activity(spec, rate) {
                 return Ok(Vec::new());
             }
@@ -109,9 +111,7 @@ pub(in crate::rules) const THREAD_CACHE: RuleDef = RuleDef {
     eval: |inputs, spec| {
         per_target(inputs, |t| {
             let w = window(t)?;
-            let rate = w
-                .rate("Threads_created")
-                .ok_or_else(|| Missing("status Threads_created".into()))?;
+            let rate = status_rate(w, "Threads_created")?;
             Ok(graded_for(
                 spec,
                 Some(t.target.clone()),
