@@ -2,11 +2,10 @@
 //! password from the URL, the environment, or a prompt: never stored), sampling them
 //! with the host, and gathering their output into the snapshot.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-use perfdiag_model::{ProbeRecord, ProbeStatus, Snapshot, Table};
-use perfdiag_probes::db::{self, DbCollector, DbError, DbOptions, DbOutput, DbTarget, Engine};
+use perfdiag_model::{ProbeRecord, ProbeStatus, Snapshot};
+use perfdiag_probes::db::{self, DbCollector, DbError, DbOptions, DbTarget, Engine};
 
 /// The connected targets, and the records of those that could not be reached.
 #[derive(Debug, Default)]
@@ -47,37 +46,12 @@ impl Databases {
 
     /// Ends every collector's window and puts what they gathered into `snapshot`.
     pub fn finish_into(self, snapshot: &mut Snapshot) {
-        let mut facts: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
-        let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
-        for output in self.collectors.into_iter().map(|c| c.finish()) {
-            let DbOutput {
-                engine,
-                target,
-                facts: engine_facts,
-                tables: engine_tables,
-                records,
-            } = output;
-            facts.entry(engine.id()).or_default().extend(engine_facts);
-            for (name, table) in engine_tables {
-                let merged = tables.entry(name).or_default();
-                if let Err(e) = merged.append(table) {
-                    // Both sides come from this build: a mismatch is a defect, but
-                    // it must not cost the rest of the snapshot.
-                    eprintln!("warning: table {name} of {target} not kept: {e}");
-                }
-            }
-            for record in records {
-                snapshot.record_probe(record);
-            }
+        let outputs = self.collectors.into_iter().map(|c| c.finish());
+        for warning in db::put_into(outputs, snapshot) {
+            eprintln!("warning: {warning}");
         }
         for record in self.failed {
             snapshot.record_probe(record);
-        }
-        for (name, documents) in facts {
-            snapshot.set_fact(name, &documents);
-        }
-        for (name, table) in tables {
-            snapshot.put_table(name, table);
         }
     }
 }

@@ -8,13 +8,12 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use perfdiag_model::{
-    CollectionWindow, ColumnData, HostIdentity, ProbeRecord, ProbeStatus, Snapshot, Table,
-    facts_names,
-};
+use perfdiag_model::{ColumnData, ProbeRecord, ProbeStatus, Snapshot, Table};
 use perfdiag_probes::db::{self, DbError, DbOptions, DbOutput, DbTarget, Engine};
 use perfdiag_testkit::mariadb::MariaDbServer;
 use sqlx::{AssertSqlSafe, Connection, mysql::MySqlConnection};
+
+mod common;
 
 fn options() -> DbOptions {
     DbOptions {
@@ -69,33 +68,7 @@ fn ints(t: &Table, column: &str) -> Vec<Option<i64>> {
 }
 
 fn snapshot(out: &DbOutput) -> Snapshot {
-    let now = Utc::now();
-    let mut s = Snapshot::new(
-        HostIdentity {
-            hostname: "test".into(),
-            os: "Linux".into(),
-            kernel: None,
-            arch: "x86_64".into(),
-            machine_id: None,
-        },
-        CollectionWindow {
-            started_at: now - chrono::Duration::seconds(5),
-            ended_at: now,
-            interval_ms: 300,
-            requested_duration_ms: 5000,
-            ended_early: false,
-        },
-    );
-    if let Some(f) = &out.facts {
-        s.set_fact(facts_names::MYSQL, &vec![f.clone()]);
-    }
-    for (name, t) in &out.tables {
-        s.put_table(name, t.clone());
-    }
-    for r in &out.records {
-        s.record_probe(r.clone());
-    }
-    s
+    common::snapshot(out.clone(), None, Utc::now() - chrono::Duration::seconds(5))
 }
 
 /// A runtime and a connection for planting sessions (locks, open transactions).

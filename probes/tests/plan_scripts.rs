@@ -33,10 +33,12 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use perfdiag_model::facts::{CpuFacts, HostFacts, MemoryFacts};
-use perfdiag_model::{CollectionWindow, HostIdentity, Plan, PlanStep, Snapshot, facts_names};
+use perfdiag_model::{Plan, PlanStep, Snapshot, facts_names};
 use perfdiag_probes::db::{self, DbOptions, DbOutput, DbTarget, Engine};
 use perfdiag_testkit::mariadb::MariaDbServer;
 use perfdiag_testkit::postgres::{Background, PgServer};
+
+mod common;
 
 /// Steps that only read (a query to look at, a checklist in comments): they must run
 /// without error, and change nothing.
@@ -49,49 +51,21 @@ const READ_ONLY: &[&str] = &[
 
 /// A snapshot of one database target on a 2 GiB, 2-core host called db1, as `collect`
 /// would write it.
-fn snapshot(name: &str, out: DbOutput, started: chrono::DateTime<Utc>) -> Snapshot {
-    let mut s = Snapshot::new(
-        HostIdentity {
-            hostname: "db1".into(),
-            os: "Debian GNU/Linux 12".into(),
-            kernel: None,
-            arch: "x86_64".into(),
-            machine_id: None,
+fn snapshot(out: DbOutput, started: chrono::DateTime<Utc>) -> Snapshot {
+    let host = HostFacts {
+        hostname: "db1".into(),
+        cpu: CpuFacts {
+            cores: Some(2),
+            threads: 2,
+            ..CpuFacts::default()
         },
-        CollectionWindow {
-            started_at: started,
-            ended_at: Utc::now(),
-            interval_ms: 300,
-            requested_duration_ms: 3000,
-            ended_early: false,
+        memory: MemoryFacts {
+            total_bytes: 2 << 30,
+            ..MemoryFacts::default()
         },
-    );
-    s.set_fact(
-        facts_names::HOST,
-        &HostFacts {
-            hostname: "db1".into(),
-            cpu: CpuFacts {
-                cores: Some(2),
-                threads: 2,
-                ..CpuFacts::default()
-            },
-            memory: MemoryFacts {
-                total_bytes: 2 << 30,
-                ..MemoryFacts::default()
-            },
-            ..HostFacts::default()
-        },
-    );
-    if let Some(f) = &out.facts {
-        s.set_fact(name, &vec![f.clone()]);
-    }
-    for (table, t) in out.tables {
-        s.put_table(table, t);
-    }
-    for r in out.records {
-        s.record_probe(r);
-    }
-    s
+        ..HostFacts::default()
+    };
+    common::snapshot(out, Some(host), started)
 }
 
 /// The plan for `assessment`, which must have each step of `expected`: the planted
@@ -634,7 +608,7 @@ fn postgres_steps_apply_take_effect_and_roll_back() {
     let out = collector.finish();
     drop(sessions);
 
-    let snap = snapshot(facts_names::POSTGRES, out, started);
+    let snap = snapshot(out, started);
     let assessment = perfdiag_analyzers::assess(
         &snap,
         &baseline("[[rule]]\nid = \"pg.sessions.idle_in_transaction\"\nwarning = 500\n"),
@@ -727,7 +701,7 @@ fn a_postgres_script_for_several_servers_changes_only_the_server_it_names() {
     let started = Utc::now();
     let mut collector = db::connect(&target, &DbOptions::default()).expect("connect");
     collector.tick();
-    let mut snap = snapshot(facts_names::POSTGRES, collector.finish(), started);
+    let mut snap = snapshot(collector.finish(), started);
     let assessment = perfdiag_analyzers::assess(&snap, &perfdiag_analyzers::Baseline::builtin())
         .expect("assess");
     // The same finding on a second server, db2, with its own facts: one step, two
@@ -1138,11 +1112,7 @@ fn mariadb_steps_apply_take_effect_survive_a_restart_and_roll_back() {
     blocker.run("ROLLBACK");
     drop(blocker);
 
-    let snap = snapshot(
-        facts_names::MYSQL,
-        out,
-        Utc::now() - chrono::Duration::seconds(3),
-    );
+    let snap = snapshot(out, Utc::now() - chrono::Duration::seconds(3));
     let assessment = perfdiag_analyzers::assess(
         &snap,
         &baseline("[[rule]]\nid = \"mysql.sessions.idle_in_trx\"\nwarning = 500\n"),
@@ -1261,11 +1231,7 @@ fn measure(
         load(round);
         collector.tick();
     }
-    let facts = match engine {
-        Engine::Postgres => facts_names::POSTGRES,
-        Engine::Mysql => facts_names::MYSQL,
-    };
-    let snap = snapshot(facts, collector.finish(), started);
+    let snap = snapshot(collector.finish(), started);
     let assessment = perfdiag_analyzers::assess_with(
         &snap,
         &perfdiag_analyzers::Baseline::builtin(),
@@ -1636,22 +1602,7 @@ fn every_kernel_parameter_a_step_writes_exists_on_this_machine() {
         "metrics": []
     }))
     .expect("an assessment");
-    let snap = Snapshot::new(
-        HostIdentity {
-            hostname: "db1".into(),
-            os: "Linux".into(),
-            kernel: None,
-            arch: "x86_64".into(),
-            machine_id: None,
-        },
-        CollectionWindow {
-            started_at: Utc::now(),
-            ended_at: Utc::now(),
-            interval_ms: 1000,
-            requested_duration_ms: 1000,
-            ended_early: false,
-        },
-    );
+    let snap = common::bare_snapshot(Utc::now());
     let plan = perfdiag_advice::plan(&assessment, &snap);
     let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for step in &plan.steps {

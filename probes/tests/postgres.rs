@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use perfdiag_model::facts::{HostFacts, MemoryFacts, PostgresFacts};
-use perfdiag_model::{
-    CollectionWindow, ColumnData, HostIdentity, ProbeRecord, ProbeStatus, Snapshot, Table,
-    facts_names,
-};
+use perfdiag_model::{ColumnData, ProbeRecord, ProbeStatus, Snapshot, Table};
 use perfdiag_probes::db::{self, DbError, DbOptions, DbOutput, DbTarget, Engine};
 use perfdiag_testkit::postgres::{PgServer, free_port};
+
+mod common;
 
 fn target(url: &str) -> DbTarget {
     DbTarget::parse(Engine::Postgres, url).expect("valid url")
@@ -54,41 +53,15 @@ fn facts(out: &DbOutput) -> PostgresFacts {
 
 /// A snapshot holding one target's output and a 16 GiB host, as `collect` writes it.
 fn snapshot(out: DbOutput, started: chrono::DateTime<Utc>) -> Snapshot {
-    let mut s = Snapshot::new(
-        HostIdentity {
-            hostname: "db1".into(),
-            os: "Debian GNU/Linux 12".into(),
-            kernel: None,
-            arch: "x86_64".into(),
-            machine_id: None,
+    let host = HostFacts {
+        hostname: "db1".into(),
+        memory: MemoryFacts {
+            total_bytes: 16 << 30,
+            ..MemoryFacts::default()
         },
-        CollectionWindow {
-            started_at: started,
-            ended_at: Utc::now(),
-            interval_ms: 300,
-            requested_duration_ms: 3000,
-            ended_early: false,
-        },
-    );
-    s.set_fact(
-        facts_names::HOST,
-        &HostFacts {
-            hostname: "db1".into(),
-            memory: MemoryFacts {
-                total_bytes: 16 << 30,
-                ..MemoryFacts::default()
-            },
-            ..HostFacts::default()
-        },
-    );
-    s.set_fact(facts_names::POSTGRES, &vec![facts(&out)]);
-    for (name, t) in out.tables {
-        s.put_table(name, t);
-    }
-    for r in out.records {
-        s.record_probe(r);
-    }
-    s
+        ..HostFacts::default()
+    };
+    common::snapshot(out, Some(host), started)
 }
 
 /// A baseline with a 1 s idle-in-transaction threshold: a test cannot idle for the

@@ -11,7 +11,9 @@ mod target;
 
 use std::time::Duration;
 
-use perfdiag_model::{ProbeRecord, Table};
+use std::collections::BTreeMap;
+
+use perfdiag_model::{ProbeRecord, Snapshot, Table};
 
 pub use error::DbError;
 pub use target::{DbTarget, Engine};
@@ -41,7 +43,7 @@ impl Default for DbOptions {
 }
 
 /// Everything one database collector gathered over the window.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DbOutput {
     pub engine: Engine,
     /// The target's label (its URL without password).
@@ -78,4 +80,39 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, DbError> {
         .enable_all()
         .build()
         .map_err(|e| DbError::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// Puts what the collectors gathered into `snapshot`, as `collect` writes it: one
+/// facts document per engine listing every target, each table appended across
+/// targets, every probe record. Returns a warning for each table that could not be
+/// appended (a defect, since both sides come from this build; it must not cost the
+/// rest of the snapshot).
+pub fn put_into(
+    outputs: impl IntoIterator<Item = DbOutput>,
+    snapshot: &mut Snapshot,
+) -> Vec<String> {
+    let mut facts: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+    let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for output in outputs {
+        facts
+            .entry(output.engine.id())
+            .or_default()
+            .extend(output.facts);
+        for (name, table) in output.tables {
+            if let Err(e) = tables.entry(name).or_default().append(table) {
+                warnings.push(format!("table {name} of {} not kept: {e}", output.target));
+            }
+        }
+        for record in output.records {
+            snapshot.record_probe(record);
+        }
+    }
+    for (name, documents) in facts {
+        snapshot.set_fact(name, &documents);
+    }
+    for (name, table) in tables {
+        snapshot.put_table(name, table);
+    }
+    warnings
 }
