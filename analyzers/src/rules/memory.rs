@@ -35,7 +35,8 @@ pub(super) const PRESSURE: RuleDef = RuleDef {
     },
 };
 
-/// Mean swap-in + swap-out pages per second.
+/// Mean swap-in + swap-out pages per second. The lowest available memory is added as
+/// context: with the swap in use, it is the memory demand the RAM must be sized for.
 pub(super) const SWAPPING: RuleDef = RuleDef {
     id: "host.memory.swapping",
     direction: Direction::Above,
@@ -45,7 +46,21 @@ pub(super) const SWAPPING: RuleDef = RuleDef {
             spec,
             "host_system.swap_pages_per_s.mean",
             inputs.stats.swap_pages_per_s_mean.clone(),
-            Vec::new,
+            || {
+                inputs
+                    .stats
+                    .mem_available_pct_min
+                    .as_ref()
+                    .ok()
+                    .map(|v| {
+                        context(
+                            "host_system.mem_available_pct.min",
+                            Value::number(*v, Unit::Percent),
+                        )
+                    })
+                    .into_iter()
+                    .collect()
+            },
         )
     },
 };
@@ -86,6 +101,11 @@ mod tests {
         assert_eq!(
             evidence_number(found, "host_system.swap_pages_per_s.mean"),
             250.0
+        );
+        // The fixture keeps 8 of 16 GiB available.
+        assert_eq!(
+            evidence_number(found, "host_system.mem_available_pct.min"),
+            50.0
         );
         assert!(findings_of(&Fixture::healthy().assess(), "host.memory.swapping").is_empty());
     }
