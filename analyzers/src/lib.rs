@@ -23,6 +23,8 @@ pub mod compare;
 mod correlate;
 pub mod db_time;
 pub mod error;
+/// Expected settings from the hardware, the workload and the measured rates; the rules
+/// are its only users (see docs/tuning.md).
 mod expected;
 pub mod frames;
 pub mod impact;
@@ -182,6 +184,13 @@ const ENGINE_RULES: [(&str, &str); 2] = [("pg.", "postgres"), ("mysql.", "mysql"
 fn applies(rule_id: &str, snapshot: &Snapshot) -> bool {
     // The SQL rules read statement texts from any engine or a log: they concern the
     // snapshot when one of those tables is there, whichever engine was asked for.
+    if rule_id == "sql.rows_examined_high" {
+        // Only a MySQL/MariaDB slow log counts the rows a statement examined.
+        return snapshot
+            .table(perfdiag_model::tables::LOG_QUERIES)
+            .and_then(|t| t.column("rows_examined"))
+            .is_some_and(|c| !matches!(c, perfdiag_model::ColumnData::Float64(v) if v.iter().all(Option::is_none)));
+    }
     if rule_id.starts_with("sql.") {
         return rules::STATEMENT_TABLES
             .iter()

@@ -331,6 +331,94 @@ pub fn evidence_threshold(f: &Finding, metric: &str) -> Option<String> {
         .map(ToString::to_string)
 }
 
+/// One statement class of a slow log, as the `log_queries` table holds it.
+#[derive(Debug, Clone)]
+pub struct LogClass {
+    pub id: &'static str,
+    /// The masked sample; the fingerprint is its lower-case form.
+    pub sample: &'static str,
+    pub calls: i64,
+    /// Share of the log's total time, in percent.
+    pub share_pct: f64,
+    pub mean_s: f64,
+    /// Rows read over all calls; one row is sent per call.
+    pub rows_examined: i64,
+}
+
+/// The healthy host with a slow log whose classes every `sql.*` rule judges and none
+/// flags, which each test bends by adding one class.
+#[derive(Debug, Clone)]
+pub struct SqlFixture {
+    pub host: Fixture,
+    pub classes: Vec<LogClass>,
+}
+
+impl SqlFixture {
+    /// One class holding 40 % of the log's time, written the way the rules ask for.
+    pub fn healthy() -> Self {
+        Self {
+            host: Fixture::healthy(),
+            classes: vec![LogClass {
+                id: "bbbb000000000002",
+                sample: "SELECT id, total FROM orders WHERE id = ?",
+                calls: 100,
+                share_pct: 40.0,
+                mean_s: 0.05,
+                rows_examined: 100,
+            }],
+        }
+    }
+
+    /// Adds a class holding 40 % of the log's time, 100 calls of 50 ms.
+    pub fn push(&mut self, id: &'static str, sample: &'static str) {
+        self.classes.push(LogClass {
+            id,
+            sample,
+            calls: 100,
+            share_pct: 40.0,
+            mean_s: 0.05,
+            rows_examined: 100,
+        });
+    }
+
+    pub fn build(&self) -> Snapshot {
+        let rows = &self.classes;
+        let mut s = self.host.build();
+        s.put_table(
+            tables::LOG_QUERIES,
+            Table::new()
+                .with("source", col::utf8(rows.iter().map(|_| Some("slow.log"))))
+                .with("rank", col::i64((1..=rows.len() as i64).map(Some)))
+                .with("id", col::utf8(rows.iter().map(|r| Some(r.id))))
+                .with(
+                    "fingerprint",
+                    col::utf8(rows.iter().map(|r| Some(r.sample.to_lowercase()))),
+                )
+                .with("sample", col::utf8(rows.iter().map(|r| Some(r.sample))))
+                .with("calls", col::i64(rows.iter().map(|r| Some(r.calls))))
+                .with(
+                    "share_pct",
+                    col::f64(rows.iter().map(|r| Some(r.share_pct))),
+                )
+                .with(
+                    "total_s",
+                    col::f64(rows.iter().map(|r| Some(r.calls as f64 * r.mean_s))),
+                )
+                .with("mean_s", col::f64(rows.iter().map(|r| Some(r.mean_s))))
+                .with(
+                    "rows_sent",
+                    col::f64(rows.iter().map(|r| Some(r.calls as f64))),
+                )
+                .with(
+                    "rows_examined",
+                    col::f64(rows.iter().map(|r| Some(r.rows_examined as f64))),
+                )
+                .with("databases", col::utf8(rows.iter().map(|_| Some("app")))),
+        );
+        s
+    }
+}
+
 /// A snapshot of host `db1` with a 60 s window from 2026-11-02 09:00 UTC and nothing
 /// in it yet.
 pub fn bare_snapshot() -> Snapshot {

@@ -6,6 +6,7 @@ use perfdiag_model::{Finding, Phase, Risk, Script, Value, Verification};
 mod clock;
 mod governor;
 mod hardware;
+mod index_ddl;
 mod limits;
 mod mysql;
 mod postgres;
@@ -20,7 +21,7 @@ mod tuning_postgres;
 #[derive(Debug, Default)]
 pub(crate) struct Context {
     pub os: Option<OsFacts>,
-    #[allow(dead_code)] // read by hardware steps to come (RAM sizing).
+    /// CPUs, RAM and swap: what the hardware steps size from.
     pub host: Option<HostFacts>,
     /// One entry per PostgreSQL target.
     #[allow(dead_code)] // read by the PostgreSQL steps being built.

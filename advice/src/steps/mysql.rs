@@ -16,6 +16,7 @@
 use perfdiag_model::facts::MysqlFacts;
 use perfdiag_model::{Finding, Phase, Risk, Script};
 
+use super::index_ddl::mysql_indexes;
 use super::{
     Context, Draft, StepDef, evidence_lines, number, sh, shell_sections, sql, text, verify,
 };
@@ -504,22 +505,7 @@ pub(super) const FULL_SCANS: StepDef = StepDef {
     rule_id: "mysql.statements.no_index",
     phase: Phase::SqlIndexes,
     build: |ctx, findings| {
-        let scripts = per_target(ctx, findings, |_, f| {
-            let stmt = text(f, "mysql.top_full_scan.digest_text")
-                .unwrap_or("<statement from mysql_statements>");
-            let script = format!(
-                "-- Statement with the most full-scan time in the window:\n--   {stmt}\n\
-                 -- 1. EXPLAIN it with real values; find the filtered columns without an index.\n\
-                 -- 2. Add the index online (the table and column names are yours to fill in):\n\
-                 ALTER TABLE <schema>.<table> ADD INDEX idx_<column> (<column>), ALGORITHM=INPLACE, LOCK=NONE;\n\
-                 -- 3. EXPLAIN again: type should be ref/range, not ALL.\n"
-            );
-            (
-                script,
-                "ALTER TABLE <schema>.<table> DROP INDEX idx_<column>, ALGORITHM=INPLACE, LOCK=NONE;\n"
-                    .to_owned(),
-            )
-        });
+        let scripts = per_target(ctx, findings, |_, f| full_scan_indexes(f));
         draft(
             scripts,
             Risk::Medium,
@@ -529,6 +515,27 @@ pub(super) const FULL_SCANS: StepDef = StepDef {
         )
     },
 };
+
+/// The indexes the full-scanning digests ask for, added online; with none to read, a
+/// template from the statement with the most full-scan time.
+fn full_scan_indexes(f: &Finding) -> (String, String) {
+    if let Some(found) = mysql_indexes(&[f]) {
+        return found;
+    }
+    let stmt =
+        text(f, "mysql.top_full_scan.digest_text").unwrap_or("<statement from mysql_statements>");
+    (
+        format!(
+            "-- Statement with the most full-scan time in the window:\n--   {stmt}\n\
+             -- 1. EXPLAIN it with real values; find the filtered columns without an index.\n\
+             -- 2. Add the index online (the table and column names are yours to fill in):\n\
+             ALTER TABLE <schema>.<table> ADD INDEX idx_<column> (<column>), ALGORITHM=INPLACE, LOCK=NONE;\n\
+             -- 3. EXPLAIN again: type should be ref/range, not ALL.\n"
+        ),
+        "ALTER TABLE <schema>.<table> DROP INDEX idx_<column>, ALGORITHM=INPLACE, LOCK=NONE;\n"
+            .to_owned(),
+    )
+}
 
 pub(super) const MAX_CONNECTIONS: StepDef = StepDef {
     id: "mysql.config.max_connections",
@@ -1001,6 +1008,57 @@ mod tests {
             observed,
             threshold: None,
         }
+    }
+
+    #[test]
+    fn full_scans_get_the_indexes_their_statements_ask_for_added_online() {
+        let t = |s: &str| Value::text(s);
+        let step = plan_for(
+            facts(MysqlFlavor::Mariadb, "10.11.6-MariaDB"),
+            "mysql.statements.no_index",
+            vec![
+                ev(
+                    "mysql.index.candidate",
+                    t("`app`.`orders` (`customer_id`, `day`)"),
+                ),
+                ev(
+                    "mysql.index.candidate.query",
+                    t("SELECT * FROM `orders` WHERE …"),
+                ),
+                ev(
+                    "mysql.index.covered_by",
+                    t("`app`.`items` (`sku`) (indexes: (sku))"),
+                ),
+                ev(
+                    "mysql.index.candidate.query",
+                    t("SELECT * FROM `items` WHERE …"),
+                ),
+            ],
+        );
+        let body = &step.script.body;
+        assert!(!step.template, "{body}");
+        assert!(
+            body.contains(
+                "ALTER TABLE `app`.`orders` ADD INDEX orders_customer_id_day_idx \
+                 (`customer_id`, `day`), ALGORITHM=INPLACE, LOCK=NONE;"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("already leads with the filtered columns: `app`.`items`"));
+        assert!(step.rollback.body.contains(
+            "ALTER TABLE `app`.`orders` DROP INDEX orders_customer_id_day_idx, ALGORITHM=INPLACE, LOCK=NONE;"
+        ));
+        assert!(!step.rollback.body.contains("items"));
+        // Without candidates: the template from the heaviest full scan.
+        let step = plan_for(
+            facts(MysqlFlavor::Mariadb, "10.11.6-MariaDB"),
+            "mysql.statements.no_index",
+            vec![ev(
+                "mysql.top_full_scan.digest_text",
+                t("SELECT * FROM `t`"),
+            )],
+        );
+        assert!(step.template);
     }
 
     #[test]

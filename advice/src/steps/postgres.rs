@@ -17,6 +17,7 @@
 use perfdiag_model::facts::PostgresFacts;
 use perfdiag_model::{Finding, Phase, Risk};
 
+use super::index_ddl::{index_name, schema_of, split_target};
 use super::{
     Context, Draft, StepDef, evidence_lines, number, sh, shell_sections, sql, text, verify,
 };
@@ -482,22 +483,8 @@ pub(super) const ADD_INDEX: StepDef = StepDef {
         let mut parts = Parts::default();
         for f in findings {
             let (target, table) = subject(f);
-            let table = table.unwrap_or("<schema.table>");
-            let short = table.rsplit('.').next().unwrap_or(table);
-            let schema = table.rsplit_once('.').map_or("public", |(s, _)| s);
-            parts.add(
-                target,
-                format!(
-                "-- Table {table}: a template, not a ready command. Pick the column(s)\n\
-                 -- from the WHERE / JOIN clauses of its top statements (pg_statements, or:)\n\
-                 SELECT queryid, calls, total_exec_time, left(query, 200) FROM pg_stat_statements\n\
-                 WHERE query ILIKE '%{short}%' ORDER BY total_exec_time DESC LIMIT 10;\n\
-                 -- CONCURRENTLY does not block writes; it cannot run inside a transaction.\n\
-                 CREATE INDEX CONCURRENTLY IF NOT EXISTS {short}_<column>_idx ON {table} (<column>);\n\
-                 ANALYZE {table};\n"
-                ),
-                format!("DROP INDEX CONCURRENTLY IF EXISTS {schema}.{short}_<column>_idx;\n"),
-            );
+            let (script, rollback) = index_for(f, table.unwrap_or("<schema.table>"));
+            parts.add(target, script, rollback);
         }
         let (script, rollback) = parts.render(findings);
         Draft {
@@ -509,6 +496,55 @@ pub(super) const ADD_INDEX: StepDef = StepDef {
         }
     },
 };
+
+/// The index for one scanned table: the one its heaviest statements ask for; when an
+/// index already leads with their columns, why it may go unused; without statements
+/// to read, a template.
+fn index_for(f: &Finding, table: &str) -> (String, String) {
+    let query = text(f, "pg.index.candidate.query")
+        .map(|q| format!("-- Asked for by {q}\n"))
+        .unwrap_or_default();
+    if let Some((on, columns)) = text(f, "pg.index.candidate").and_then(split_target) {
+        let name = index_name(on, columns);
+        let schema = schema_of(on);
+        return (
+            format!(
+                "-- Table {table}: the index its heaviest statements filter by.\n{query}\
+                 -- CONCURRENTLY does not block writes; it cannot run inside a transaction.\n\
+                 CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {on} ({columns});\n\
+                 ANALYZE {on};\n"
+            ),
+            format!("DROP INDEX CONCURRENTLY IF EXISTS {schema}.{name};\n"),
+        );
+    }
+    if let Some(covered) = text(f, "pg.index.covered_by") {
+        return (
+            format!(
+                "-- Table {table}: an index already leads with the filtered columns:\n\
+                 --   {covered}\n{query}\
+                 -- Find why it is not used: EXPLAIN the statement with typical values. Usual\n\
+                 -- causes: stale statistics (refreshed here), a type or collation mismatch,\n\
+                 -- a function on the column, or a filter that matches most rows.\n\
+                 ANALYZE {table};\n"
+            ),
+            "-- Nothing to roll back: ANALYZE only refreshes statistics.\n".to_owned(),
+        );
+    }
+    let short = table.rsplit('.').next().unwrap_or(table);
+    let schema = table.rsplit_once('.').map_or("public", |(s, _)| s);
+    (
+        format!(
+            "-- Table {table}: a template, not a ready command. Pick the column(s)\n\
+             -- from the WHERE / JOIN clauses of its top statements (pg_statements, or:)\n\
+             SELECT queryid, calls, total_exec_time, left(query, 200) FROM pg_stat_statements\n\
+             WHERE query ILIKE '%{short}%' ORDER BY total_exec_time DESC LIMIT 10;\n\
+             -- CONCURRENTLY does not block writes; it cannot run inside a transaction.\n\
+             CREATE INDEX CONCURRENTLY IF NOT EXISTS {short}_<column>_idx ON {table} (<column>);\n\
+             ANALYZE {table};\n"
+        ),
+        format!("DROP INDEX CONCURRENTLY IF EXISTS {schema}.{short}_<column>_idx;\n"),
+    )
+}
 
 pub(super) const DROP_UNUSED: StepDef = StepDef {
     id: "pg.indexes.drop_unused",
@@ -1138,6 +1174,50 @@ mod tests {
             "{}",
             w.script.body
         );
+    }
+
+    #[test]
+    fn the_index_asked_for_is_created_concurrently_and_dropped_by_the_rollback() {
+        let scanned = |evidence| {
+            finding(
+                "pg.tables.seq_scan_heavy",
+                Severity::Critical,
+                Some(&format!("{T} public.orders")),
+                evidence,
+            )
+        };
+        let f = scanned(vec![
+            text("pg.index.candidate", "public.orders (customer_id, \"Day\")"),
+            text("pg.index.candidate.query", "class 00ff: SELECT …"),
+        ]);
+        let d = (ADD_INDEX.build)(&ctx(), &[&f]);
+        assert!(
+            d.script.body.contains(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_day_idx \
+                 ON public.orders (customer_id, \"Day\");\nANALYZE public.orders;"
+            ),
+            "{}",
+            d.script.body
+        );
+        assert!(
+            d.script
+                .body
+                .contains("-- Asked for by class 00ff: SELECT …")
+        );
+        assert!(
+            d.rollback
+                .body
+                .contains("DROP INDEX CONCURRENTLY IF EXISTS public.orders_customer_id_day_idx;")
+        );
+        assert!(!d.script.body.contains("<column>"));
+        // Covered: statistics are refreshed and the reasons listed, no index added.
+        let f = scanned(vec![text(
+            "pg.index.covered_by",
+            "public.orders (customer_id) (indexes: (customer_id))",
+        )]);
+        let d = (ADD_INDEX.build)(&ctx(), &[&f]);
+        assert!(d.script.body.contains("ANALYZE public.orders;"));
+        assert!(!d.script.body.contains("CREATE INDEX"), "{}", d.script.body);
     }
 
     #[test]

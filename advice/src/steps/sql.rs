@@ -8,6 +8,7 @@
 
 use perfdiag_model::{Finding, Phase, Risk};
 
+use super::index_ddl::mysql_indexes;
 use super::{Context, Draft, StepDef, number, sql, text, verify};
 
 /// Whether a masked text still holds placeholders (`?`, `$1`): it cannot be run as is.
@@ -291,6 +292,33 @@ pub(super) const N_PLUS_ONE: StepDef = StepDef {
     },
 };
 
+/// The indexes the row-heavy slow-log classes ask for, in MySQL's syntax (only its
+/// slow log counts rows examined); a template where a class's text asks for none.
+pub(super) const INDEX_EXAMINED: StepDef = StepDef {
+    id: "sql.index.for_examined_rows",
+    rule_id: "sql.rows_examined_high",
+    phase: Phase::SqlIndexes,
+    build: |_, findings| {
+        let (script, rollback) = mysql_indexes(findings).unwrap_or_else(|| {
+            (
+                "-- EXPLAIN each class with typical values, find the filtered columns without\n\
+                 -- an index, and add one online:\n\
+                 ALTER TABLE <schema>.<table> ADD INDEX idx_<column> (<column>), ALGORITHM=INPLACE, LOCK=NONE;\n"
+                    .to_owned(),
+                "ALTER TABLE <schema>.<table> DROP INDEX idx_<column>, ALGORITHM=INPLACE, LOCK=NONE;\n"
+                    .to_owned(),
+            )
+        });
+        Draft {
+            script: sql(format!("{}{script}", classes(findings))),
+            rollback: sql(rollback),
+            risk: Risk::Medium,
+            needs_restart: false,
+            verify: verify("sql.rows_examined_per_row", "< 1000"),
+        }
+    },
+};
+
 /// The SQL steps, one per rule.
 pub(super) const STEPS: &[StepDef] = &[
     SELECT_STAR,
@@ -303,6 +331,7 @@ pub(super) const STEPS: &[StepDef] = &[
     UPDATE_DELETE_WITHOUT_WHERE,
     CARTESIAN_JOIN,
     N_PLUS_ONE,
+    INDEX_EXAMINED,
 ];
 
 #[cfg(test)]

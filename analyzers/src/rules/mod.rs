@@ -13,10 +13,11 @@ use crate::frames::{Missing, Need};
 use crate::metrics::HostStats;
 use crate::score;
 
+#[cfg(test)]
+mod coverage;
 mod cpu;
 mod disk;
-/// Expected settings from the hardware, the workload and the measured rates; the rules
-/// are its only users (see docs/tuning.md).
+mod index_evidence;
 mod memory;
 mod mysql;
 mod network;

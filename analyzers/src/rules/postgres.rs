@@ -12,6 +12,7 @@ use perfdiag_model::facts::PostgresFacts;
 use perfdiag_model::facts::postgres::PgCounters;
 use perfdiag_model::{ColumnData, Comparison, Finding, Table, Threshold, Unit, Value, tables};
 
+use super::index_evidence::{self, Asked, Engine, parse_keys};
 use super::{Inputs, Outcome, RuleDef, context, crossed, finding, graded_for};
 use crate::baseline::Direction;
 use crate::expected::{self, Machine, url_host};
@@ -616,8 +617,11 @@ pub(super) const SEQ_SCAN_HEAVY: RuleDef = RuleDef {
             t.int("n_live_tup")?,
         );
         let min = spec.min_activity.unwrap_or(0.0);
+        // Key columns of the table's indexes: absent in snapshots before 0.2.
+        let keys = t.text("index_keys").ok();
         per_target(inputs, |facts| {
             let (_, _, secs) = window(facts)?;
+            let mut asked: Option<Vec<Asked>> = None;
             let mut out = Vec::new();
             for i in t.rows_of(&facts.target)? {
                 let (Some(rows), Some(live)) = (seq_rows[i], live[i]) else {
@@ -628,34 +632,49 @@ pub(super) const SEQ_SCAN_HEAVY: RuleDef = RuleDef {
                 }
                 let rate = rows as f64 / secs;
                 if let Some((severity, threshold)) = spec.grade(rate) {
-                    let table = format!(
-                        "{}.{}",
+                    let (schema, name) = (
                         schema[i].as_deref().unwrap_or("?"),
-                        name[i].as_deref().unwrap_or("?")
+                        name[i].as_deref().unwrap_or("?"),
                     );
+                    let table = format!("{schema}.{name}");
+                    let mut evidence = vec![
+                        crossed(
+                            "pg.tables.seq_tup_read_per_s",
+                            Value::number(rate, Unit::PerSecond),
+                            threshold,
+                        ),
+                        context(
+                            "pg.tables.seq_scan",
+                            Value::number(seq[i].unwrap_or(0) as f64, Unit::None),
+                        ),
+                        context(
+                            "pg.tables.idx_scan",
+                            Value::number(idx[i].unwrap_or(0) as f64, Unit::None),
+                        ),
+                        context(
+                            "pg.tables.n_live_tup",
+                            Value::number(live as f64, Unit::None),
+                        ),
+                    ];
+                    let asked = asked.get_or_insert_with(|| {
+                        index_evidence::asked(inputs.snapshot, Engine::Postgres, &facts.target)
+                    });
+                    // The heaviest index asked for on this table; an unqualified name
+                    // is taken to be this table (the search_path is not known).
+                    if let Some(a) = asked.iter().find(|a| {
+                        a.candidate.table == name
+                            && a.candidate.schema.as_deref().is_none_or(|s| s == schema)
+                    }) {
+                        let mut a = a.clone();
+                        a.candidate.schema = Some(schema.to_owned());
+                        let existing = keys.and_then(|k| k[i].as_deref()).map(parse_keys);
+                        evidence.extend(a.evidence(Engine::Postgres, existing.as_deref()));
+                    }
                     out.push(finding(
                         spec,
                         severity,
                         Some(format!("{} {table}", facts.target)),
-                        vec![
-                            crossed(
-                                "pg.tables.seq_tup_read_per_s",
-                                Value::number(rate, Unit::PerSecond),
-                                threshold,
-                            ),
-                            context(
-                                "pg.tables.seq_scan",
-                                Value::number(seq[i].unwrap_or(0) as f64, Unit::None),
-                            ),
-                            context(
-                                "pg.tables.idx_scan",
-                                Value::number(idx[i].unwrap_or(0) as f64, Unit::None),
-                            ),
-                            context(
-                                "pg.tables.n_live_tup",
-                                Value::number(live as f64, Unit::None),
-                            ),
-                        ],
+                        evidence,
                     ));
                 }
             }
@@ -1006,4 +1025,4 @@ pub(super) const PG_STAT_STATEMENTS_MISSING: RuleDef = RuleDef {
 };
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -13,11 +13,13 @@
 
 use perfdiag_model::{Comparison, Evidence, Threshold, Unit, Value, tables};
 
+use super::index_evidence::{Asked, Engine};
 use super::{Inputs, Outcome, RuleDef, context, crossed, finding};
 use crate::baseline::{Direction, RuleSpec};
 use crate::frames::{Missing, Need};
-use crate::sql::antipatterns::{Detected, Offset, short};
-use crate::sql::parse::{Origin, judge_all};
+use crate::sql::antipatterns::{Detected, Offset, check_all, short};
+use crate::sql::index_candidates::{self, IndexCandidate};
+use crate::sql::parse::{Origin, on_parsed};
 use crate::statements::{numbers, texts};
 
 /// The statement tables, in the order their classes are listed.
@@ -41,8 +43,16 @@ pub(crate) struct Class {
     pub mean_ms: Option<f64>,
     /// Share of the table's total time, in percent.
     pub share_pct: f64,
+    /// Rows read and rows returned over all calls (slow logs only).
+    pub rows_examined: Option<f64>,
+    pub rows_sent: Option<f64>,
+    /// The class's database when the log names exactly one.
+    pub database: Option<String>,
     /// `None` when no text of the class parses: the class is not judged.
     pub detected: Option<Detected>,
+    /// The indexes its predicates ask for, names as written (MySQL's reading: only a
+    /// slow log's classes use them).
+    pub index: Vec<IndexCandidate>,
 }
 
 /// Every statement class of the snapshot, parsed once.
@@ -87,6 +97,16 @@ impl Workload {
             };
             present.push(name);
             let n = t.rows();
+            // What only a slow log has: rows read and sent, and the databases.
+            let (examined, sent, databases) = if name == tables::LOG_QUERIES {
+                (
+                    numbers(t, "rows_examined"),
+                    numbers(t, "rows_sent"),
+                    texts(t, "databases"),
+                )
+            } else {
+                (vec![None; n], vec![None; n], vec![None; n])
+            };
             let (origin, ids, text_columns, calls, totals, means, share, targets) = match name {
                 tables::LOG_QUERIES => {
                     let share = numbers(t, "share_pct");
@@ -149,13 +169,25 @@ impl Workload {
                     calls: calls.get(row).copied().flatten().unwrap_or(0.0),
                     mean_ms: means.get(row).copied().flatten(),
                     share_pct: shares.get(row).copied().unwrap_or(0.0),
+                    rows_examined: examined[row],
+                    rows_sent: sent[row],
+                    database: databases[row]
+                        .clone()
+                        .filter(|d| !d.is_empty() && !d.contains(',')),
                     detected: None,
+                    index: Vec::new(),
                 });
                 candidates.push((row_texts, origin));
             }
         }
-        for (class, detected) in classes.iter_mut().zip(judge_all(candidates)) {
-            class.detected = detected;
+        let parsed = on_parsed(candidates, |stmts| {
+            (check_all(stmts), index_candidates::mysql(stmts))
+        });
+        for (class, parsed) in classes.iter_mut().zip(parsed) {
+            if let Some((detected, index)) = parsed {
+                class.detected = Some(detected);
+                class.index = index;
+            }
         }
         Self {
             classes,
@@ -391,6 +423,68 @@ pub(super) const N_PLUS_ONE: RuleDef = RuleDef {
     },
 };
 
+/// Statement classes of a slow log that read far more rows than they return: rows
+/// examined per row sent (at least one row per call, so an `UPDATE` counts its calls).
+/// Only a MySQL/MariaDB slow log records rows examined; the performance_schema digests
+/// have their own rule (`mysql.statements.no_index`). Each finding names the index the
+/// statement's predicates ask for, when they ask for one.
+pub(super) const ROWS_EXAMINED: RuleDef = RuleDef {
+    id: "sql.rows_examined_high",
+    direction: Direction::Above,
+    variants: &[],
+    eval: |inputs, spec| {
+        let w = workload(inputs)?;
+        let logged: Vec<&Class> = judged(w, spec)
+            .filter(|c| c.table == tables::LOG_QUERIES && c.rows_examined.is_some())
+            .collect();
+        if logged.is_empty() && !w.classes.iter().any(|c| c.rows_examined.is_some()) {
+            return Err(Missing(
+                "rows_examined of log_queries (a MySQL/MariaDB slow log)".to_owned(),
+            ));
+        }
+        let mut flagged = Vec::new();
+        for c in logged {
+            let examined = c.rows_examined.unwrap_or(0.0);
+            let per_row = examined / c.rows_sent.unwrap_or(0.0).max(c.calls).max(1.0);
+            if let Some(graded) = spec.grade(per_row) {
+                flagged.push((c, examined, per_row, graded));
+            }
+        }
+        let mut findings = Vec::new();
+        for (c, examined, per_row, (severity, threshold)) in flagged {
+            let mut evidence = vec![
+                crossed(
+                    "sql.rows_examined_per_row",
+                    Value::number(per_row, Unit::None),
+                    threshold,
+                ),
+                context("sql.rows_examined", Value::number(examined, Unit::None)),
+                context(
+                    "sql.rows_sent",
+                    Value::number(c.rows_sent.unwrap_or(0.0), Unit::None),
+                ),
+            ];
+            evidence.extend(class_evidence(c));
+            // The first candidate: the outermost query's first table, where the
+            // statement's own filter is.
+            if let Some(mut candidate) = c.index.first().cloned() {
+                if candidate.schema.is_none() {
+                    candidate.schema.clone_from(&c.database);
+                }
+                let asked = Asked {
+                    candidate,
+                    total_ms: c.mean_ms.unwrap_or(0.0) * c.calls,
+                    class_id: Some(c.id.clone()),
+                    text: c.text.clone(),
+                };
+                evidence.extend(asked.evidence(Engine::Mysql, None));
+            }
+            findings.push(finding(spec, severity, Some(subject(c)), evidence));
+        }
+        Ok(findings)
+    },
+};
+
 /// The SQL rules, in evaluation order.
 pub(super) const RULES: &[RuleDef] = &[
     SELECT_STAR,
@@ -403,6 +497,7 @@ pub(super) const RULES: &[RuleDef] = &[
     UPDATE_DELETE_WITHOUT_WHERE,
     CARTESIAN_JOIN,
     N_PLUS_ONE,
+    ROWS_EXAMINED,
 ];
 
 #[cfg(test)]
@@ -661,6 +756,41 @@ mod tests {
                 .iter()
                 .any(|n| n.rule_id.starts_with("sql."))
         );
+    }
+
+    #[test]
+    fn rows_examined_per_row_sent_names_the_index_of_the_filter() {
+        let mut f = crate::test_support::SqlFixture::healthy();
+        f.push(
+            "aaaa000000000001",
+            "SELECT o.id FROM Orders o JOIN customers c ON c.id = o.customer_id \
+             WHERE o.status = ? AND o.created_at > ?",
+        );
+        f.classes[1].rows_examined = 500_000; // 5,000 per call, one row sent per call
+        let a = run(&f.build());
+        let found = only_finding(&a, "sql.rows_examined_high");
+        assert_eq!(found.severity, Severity::Warning);
+        assert_eq!(evidence_number(found, "sql.rows_examined_per_row"), 5000.0);
+        let text = |metric: &str| {
+            found
+                .evidence
+                .iter()
+                .find(|e| e.metric == metric)
+                .map(|e| e.observed.to_string())
+        };
+        // The first table's filter, its case kept, in the log's one database.
+        assert_eq!(
+            text("mysql.index.candidate").as_deref(),
+            Some("`app`.`Orders` (`status`, `customer_id`, `created_at`)")
+        );
+        // A PostgreSQL log has no rows examined: the rule does not apply.
+        let a = log(&[("aaaa000000000001", "SELECT 1", 100, 45.0, 0.01)]);
+        assert!(
+            !a.not_evaluated
+                .iter()
+                .any(|n| n.rule_id == "sql.rows_examined_high")
+        );
+        assert!(findings_of(&a, "sql.rows_examined_high").is_empty());
     }
 
     #[test]

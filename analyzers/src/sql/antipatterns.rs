@@ -108,7 +108,7 @@ fn find_in_exprs(
 
 /// The SELECTs of a query body (both sides of a UNION); nested queries are visited on
 /// their own by [`find_in_queries`].
-fn selects<'a>(body: &'a SetExpr, out: &mut Vec<&'a Select>) {
+pub(super) fn selects<'a>(body: &'a SetExpr, out: &mut Vec<&'a Select>) {
     match body {
         SetExpr::Select(s) => out.push(s),
         SetExpr::SetOperation { left, right, .. } => {
@@ -119,7 +119,7 @@ fn selects<'a>(body: &'a SetExpr, out: &mut Vec<&'a Select>) {
     }
 }
 
-fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+pub(super) fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
     use JoinOperator as J;
     match op {
         J::Join(c)

@@ -11,8 +11,6 @@ use sqlparser::ast::Statement;
 use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
 
-use super::antipatterns::{Detected, check_all};
-
 /// Longest text given to the parser. The parser limits nesting depth, but a long flat
 /// chain such as `a = ? OR b = ? OR …` becomes a left-deep tree the parser builds in a
 /// loop; bounding the length bounds that depth (and the stack used to walk and drop
@@ -24,11 +22,13 @@ pub(crate) const MAX_LEN: usize = 16 * 1024;
 /// megabytes in a debug build, more than a test thread's 2 MiB.
 const STACK_BYTES: usize = 64 << 20;
 
-/// Parses each class (its candidate texts tried in order, first parse wins) and runs
-/// every check, on a thread with a large stack; the trees never leave that thread.
-/// `None` for a class no text of which parses. A panic inside the parser costs only
-/// that class.
-pub(crate) fn judge_all(classes: Vec<(Vec<String>, Origin)>) -> Vec<Option<Detected>> {
+/// Parses each class (its candidate texts tried in order, first parse wins) and applies
+/// `f`, on a thread with a large stack; the trees never leave that thread. `None` for
+/// a class no text of which parses. A panic inside the parser costs only that class.
+pub(crate) fn on_parsed<T: Send + 'static>(
+    classes: Vec<(Vec<String>, Origin)>,
+    f: fn(&[Statement]) -> T,
+) -> Vec<Option<T>> {
     let n = classes.len();
     let worker = std::thread::Builder::new()
         .name("perfdiag-sql".to_owned())
@@ -41,7 +41,7 @@ pub(crate) fn judge_all(classes: Vec<(Vec<String>, Origin)>) -> Vec<Option<Detec
                         texts
                             .iter()
                             .find_map(|t| parse(t, origin))
-                            .map(|stmts| check_all(&stmts))
+                            .map(|stmts| f(&stmts))
                     })
                     .ok()
                     .flatten()
@@ -49,9 +49,9 @@ pub(crate) fn judge_all(classes: Vec<(Vec<String>, Origin)>) -> Vec<Option<Detec
                 .collect::<Vec<_>>()
         });
     match worker.map(std::thread::JoinHandle::join) {
-        Ok(Ok(judged)) => judged,
+        Ok(Ok(done)) => done,
         // No thread, or it died: nothing is judged, nothing is guessed.
-        _ => vec![None; n],
+        _ => (0..n).map(|_| None).collect(),
     }
 }
 
@@ -123,6 +123,11 @@ pub(crate) fn rewrite(text: &str, dollar: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::antipatterns::{Detected, check_all};
+
+    fn judge_all(classes: Vec<(Vec<String>, Origin)>) -> Vec<Option<Detected>> {
+        on_parsed(classes, check_all)
+    }
 
     #[test]
     fn collapsed_lists_and_placeholders_become_parseable() {

@@ -127,6 +127,14 @@ pub fn table(digest: &Digest, source: &str, top_n: usize) -> Table {
     let f = |get: &dyn Fn(&super::digest::ClassStats) -> f64| {
         col::f64(rows.iter().map(|r| Some(get(r.class))))
     };
+    // Sums of what not every log records (rows: MySQL's slow log): null when no event
+    // of the class had it.
+    let counted = |get: &dyn Fn(&super::digest::ClassStats) -> &super::digest::Metric| {
+        col::f64(rows.iter().map(|r| {
+            let m = get(r.class);
+            (m.count > 0).then_some(m.sum)
+        }))
+    };
     let names =
         |set: &super::digest::BoundedSet| set.values.keys().cloned().collect::<Vec<_>>().join(",");
     Table::new()
@@ -158,8 +166,8 @@ pub fn table(digest: &Digest, source: &str, top_n: usize) -> Table {
         .with("p99_s", f(&|c| c.query_time.p99()))
         .with("max_s", f(&|c| c.query_time.max))
         .with("lock_s", f(&|c| c.lock_time.sum))
-        .with("rows_sent", f(&|c| c.rows_sent.sum))
-        .with("rows_examined", f(&|c| c.rows_examined.sum))
+        .with("rows_sent", counted(&|c| &c.rows_sent))
+        .with("rows_examined", counted(&|c| &c.rows_examined))
         .with(
             "first_seen",
             col::timestamp(rows.iter().map(|r| r.class.first_seen_us)),

@@ -252,7 +252,7 @@ impl State {
             Ok(c) => {
                 if visible {
                     index_out.ok();
-                    tables::mark_primary_keys(&mut table_rows, &c);
+                    tables::mark_indexes(&mut table_rows, &c);
                 }
                 c
             }

@@ -2,6 +2,8 @@
 //! of them go to the facts (the buffer pool rule compares against them); the table
 //! keeps the largest N and every table without a primary key (up to a limit).
 
+use std::collections::HashMap;
+
 use perfdiag_model::facts::mysql::DataSizes;
 use perfdiag_model::{Table, col};
 
@@ -20,6 +22,8 @@ pub(crate) struct TableRow {
     pub data_bytes: Option<u64>,
     pub index_bytes: Option<u64>,
     pub has_primary_key: Option<bool>,
+    /// Key columns of each index, `a,b;c` (see [`mark_indexes`]).
+    pub index_keys: Option<String>,
 }
 
 impl TableRow {
@@ -41,6 +45,7 @@ pub(crate) async fn read(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<TableRow>, Qu
                 data_bytes: uint(r, 4),
                 index_bytes: uint(r, 5),
                 has_primary_key: None,
+                index_keys: None,
             })
         })
         .collect())
@@ -60,15 +65,31 @@ pub(crate) async fn sees_all_tables(conn: &mut Conn, ctx: &Ctx) -> bool {
     .is_some_and(|n| n > 0)
 }
 
-/// Sets `has_primary_key` from the index list (an index named PRIMARY).
-pub(crate) fn mark_primary_keys(tables: &mut [TableRow], indexes: &[super::indexes::Index]) {
-    let with_pk: std::collections::HashSet<(&str, &str)> = indexes
-        .iter()
-        .filter(|i| i.name == "PRIMARY")
-        .map(|i| (i.schema.as_str(), i.table.as_str()))
-        .collect();
+/// Sets `has_primary_key` (an index named PRIMARY) and `index_keys` from the index
+/// list: the columns of each index in order, joined by `,`, indexes by `;`, without
+/// prefix lengths (a prefix index still serves lookups on its column).
+pub(crate) fn mark_indexes(tables: &mut [TableRow], indexes: &[super::indexes::Index]) {
+    let mut by_table: HashMap<(&str, &str), (bool, Vec<String>)> = HashMap::new();
+    for i in indexes {
+        let entry = by_table
+            .entry((i.schema.as_str(), i.table.as_str()))
+            .or_default();
+        entry.0 |= i.name == "PRIMARY";
+        let columns: Vec<&str> = i.columns.iter().map(|c| without_prefix(c)).collect();
+        entry.1.push(columns.join(","));
+    }
     for t in tables {
-        t.has_primary_key = Some(with_pk.contains(&(t.schema.as_str(), t.name.as_str())));
+        let found = by_table.get(&(t.schema.as_str(), t.name.as_str()));
+        t.has_primary_key = Some(found.is_some_and(|(pk, _)| *pk));
+        t.index_keys = Some(found.map(|(_, keys)| keys.join(";")).unwrap_or_default());
+    }
+}
+
+/// `name(10)` → `name`.
+fn without_prefix(column: &str) -> &str {
+    match column.strip_suffix(')').and_then(|c| c.rsplit_once('(')) {
+        Some((name, len)) if !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => column,
     }
 }
 
@@ -145,6 +166,10 @@ pub(crate) fn table(target: &str, tables: &[TableRow]) -> Table {
             "has_primary_key",
             col::bool(tables.iter().map(|t| t.has_primary_key)),
         )
+        .with(
+            "index_keys",
+            col::utf8(tables.iter().map(|t| t.index_keys.as_deref())),
+        )
 }
 
 #[cfg(test)]
@@ -160,7 +185,37 @@ mod tests {
             data_bytes: Some(bytes),
             index_bytes: Some(0),
             has_primary_key: Some(pk),
+            index_keys: None,
         }
+    }
+
+    #[test]
+    fn index_keys_and_primary_keys_come_from_the_index_list() {
+        let index = |table: &str, name: &str, columns: &[&str]| super::super::indexes::Index {
+            schema: "app".into(),
+            table: table.into(),
+            name: name.into(),
+            unique: name == "PRIMARY",
+            kind: "BTREE".into(),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        };
+        let mut tables = vec![
+            t("orders", "InnoDB", 1, false),
+            t("bare", "InnoDB", 1, true),
+        ];
+        mark_indexes(
+            &mut tables,
+            &[
+                index("orders", "PRIMARY", &["id"]),
+                index("orders", "by_name", &["name(10)", "day"]),
+                index("other", "PRIMARY", &["(x)"]),
+            ],
+        );
+        assert_eq!(tables[0].has_primary_key, Some(true));
+        assert_eq!(tables[0].index_keys.as_deref(), Some("id;name,day"));
+        assert_eq!(tables[1].has_primary_key, Some(false));
+        assert_eq!(tables[1].index_keys.as_deref(), Some(""));
+        assert_eq!(without_prefix("f(x)"), "f(x)");
     }
 
     #[test]

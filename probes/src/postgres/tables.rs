@@ -190,6 +190,10 @@ pub(crate) fn tables(
             col::i64(rows.iter().map(|r| i64_of(r, "size_bytes"))),
         )
         .with("size_exact", col::bool(vec![Some(exact); n]))
+        .with(
+            "index_keys",
+            col::utf8(rows.iter().map(|r| text_of(r, "index_keys"))),
+        )
 }
 
 /// The `pg_indexes` table.

@@ -7,7 +7,7 @@ use perfdiag_model::facts::MysqlFacts;
 use perfdiag_model::facts::mysql::{
     Account, ConnectionFacts, DataSizes, InnodbFacts, MysqlFlavor, MysqlSettings, StatusWindow,
 };
-use perfdiag_model::{Assessment, Table, col, facts_names, tables};
+use perfdiag_model::{Assessment, Snapshot, Table, col, facts_names, tables};
 
 use crate::Baseline;
 use crate::test_support::{Fixture, GIB};
@@ -221,6 +221,13 @@ impl MyFixture {
 
     /// The assessment with the engineer's options (workload, shared host).
     pub fn assess_with(&self, options: crate::Options) -> Assessment {
+        crate::assess_with(&self.snapshot(), &Baseline::builtin(), &options)
+            .expect("assessment runs")
+    }
+
+    /// The host's snapshot with the MySQL facts and, unless `with_tables` is off, the
+    /// four MySQL tables.
+    pub fn snapshot(&self) -> Snapshot {
         let mut s = self.host.build();
         s.set_fact(facts_names::MYSQL, &self.facts);
         if self.with_tables {
@@ -250,6 +257,7 @@ impl MyFixture {
                 tables::MYSQL_STATEMENTS,
                 Table::new()
                     .with("target", target(st.len()))
+                    .with("schema", col::utf8(st.iter().map(|_| Some("app"))))
                     .with("digest_text", col::utf8(st.iter().map(|r| Some(r.text))))
                     .with("calls", col::i64(st.iter().map(|r| Some(r.calls))))
                     .with("total_ms", col::f64(st.iter().map(|r| Some(r.total_ms))))
@@ -266,7 +274,11 @@ impl MyFixture {
                     .with("schema", col::utf8(tb.iter().map(|r| Some(r.0))))
                     .with("table", col::utf8(tb.iter().map(|r| Some(r.1))))
                     .with("engine", col::utf8(tb.iter().map(|r| Some(r.2))))
-                    .with("has_primary_key", col::bool(tb.iter().map(|r| Some(r.3)))),
+                    .with("has_primary_key", col::bool(tb.iter().map(|r| Some(r.3))))
+                    .with(
+                        "index_keys",
+                        col::utf8(tb.iter().map(|r| Some(if r.3 { "id" } else { "" }))),
+                    ),
             );
             let ix = &self.indexes;
             s.put_table(
@@ -280,7 +292,7 @@ impl MyFixture {
                     .with("unused", col::bool(ix.iter().map(|r| Some(r.4)))),
             );
         }
-        crate::assess_with(&s, &Baseline::builtin(), &options).expect("assessment runs")
+        s
     }
 
     /// Asserts `rule` was not evaluated, with a reason containing `missing`.

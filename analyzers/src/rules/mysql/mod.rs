@@ -135,4 +135,4 @@ fn listing(names: &[String], n: usize) -> String {
 }
 
 #[cfg(test)]
-mod fixtures;
+pub(super) mod fixtures;

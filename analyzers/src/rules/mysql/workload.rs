@@ -3,9 +3,10 @@
 
 use perfdiag_model::facts::MysqlFacts;
 use perfdiag_model::facts::mysql::StatusWindow;
-use perfdiag_model::{Unit, Value, tables};
+use perfdiag_model::{Evidence, Unit, Value, tables};
 
-use super::super::{RuleDef, context, crossed, finding, graded_for};
+use super::super::index_evidence::{self, Engine, parse_keys};
+use super::super::{Inputs, RuleDef, context, crossed, finding, graded_for};
 use super::{Rows, per_target};
 use crate::baseline::{Direction, RuleSpec};
 use crate::expected;
@@ -201,6 +202,7 @@ pub(in crate::rules) const NO_INDEX: RuleDef = RuleDef {
                     ));
                 }
             }
+            evidence.extend(index_candidates(inputs, &t.target));
             Ok(vec![finding(
                 spec,
                 severity,
@@ -211,11 +213,38 @@ pub(in crate::rules) const NO_INDEX: RuleDef = RuleDef {
     },
 };
 
+/// Most indexes suggested by one finding: the heaviest scans, the rest for later.
+const MAX_CANDIDATES: usize = 3;
+
+/// The indexes the full-scanning digests ask for, each with the indexes its table
+/// already has when `mysql_tables` lists it.
+fn index_candidates(inputs: &Inputs<'_>, target: &str) -> Vec<Evidence> {
+    let tables = Rows::of(inputs, tables::MYSQL_TABLES, target).ok();
+    let keys_of = |schema: Option<&str>, table: &str| {
+        let t = tables.as_ref()?;
+        let row = t.rows.iter().find(|&&r| {
+            t.text("table", r) == Some(table)
+                && schema.is_none_or(|s| t.text("schema", r) == Some(s))
+        })?;
+        t.text("index_keys", *row).map(parse_keys)
+    };
+    index_evidence::asked(inputs.snapshot, Engine::Mysql, target)
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .flat_map(|a| {
+            let existing = keys_of(a.candidate.schema.as_deref(), &a.candidate.table);
+            a.evidence(Engine::Mysql, existing.as_deref())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use perfdiag_model::Severity;
 
-    use super::super::fixtures::MyFixture;
+    use perfdiag_model::tables;
+
+    use super::super::fixtures::{MyFixture, Statement};
     use crate::test_support::{evidence_number, findings_of, only_finding};
 
     #[test]
@@ -257,6 +286,65 @@ mod tests {
         let mut f = MyFixture::healthy();
         f.statements.clear();
         f.assert_not_evaluated("mysql.statements.no_index", "rows of mysql_statements");
+    }
+
+    #[test]
+    fn full_scans_name_the_indexes_their_digests_ask_for() {
+        let texts = |f: &MyFixture, metric: &str| -> Vec<String> {
+            only_finding(&f.assess(), "mysql.statements.no_index")
+                .evidence
+                .iter()
+                .filter(|e| e.metric == metric)
+                .map(|e| e.observed.to_string())
+                .collect()
+        };
+        let mut f = MyFixture::healthy();
+        f.statements[0].no_index_used = 40;
+        f.statements.push(Statement {
+            text: "SELECT `c`.`name` FROM `customers` `c` JOIN `orders` `o` ON `o`.`customer_id` = `c`.`id` WHERE `c`.`region` = ? AND `o`.`day` > ?",
+            calls: 10,
+            total_ms: 300.0,
+            no_index_used: 10,
+        });
+        // The heaviest first; `(customer_id)` is served by `(customer_id, day)` and
+        // merged into it; `SELECT * FROM settings` has no predicate to index.
+        assert_eq!(
+            texts(&f, "mysql.index.candidate"),
+            [
+                "`app`.`orders` (`customer_id`, `day`)",
+                "`app`.`customers` (`region`, `id`)",
+            ]
+        );
+        assert_eq!(
+            texts(&f, "mysql.index.candidate.query")[0],
+            "SELECT * FROM `orders` WHERE `customer_id` = ?"
+        );
+        assert_eq!(texts(&f, "mysql.index.candidate.total_ms")[0], "1200 ms");
+        // An index leading with customer_id exists on orders: it is named, not added.
+        let mut s = f.snapshot();
+        let keys = perfdiag_model::col::utf8([Some("customer_id,day"), Some("id")]);
+        let t = s
+            .table(tables::MYSQL_TABLES)
+            .expect("table")
+            .columns()
+            .iter()
+            .fold(perfdiag_model::Table::new(), |t, c| match c.name.as_str() {
+                "index_keys" => t.with("index_keys", keys.clone()),
+                name => t.with(name, c.data.clone()),
+            });
+        s.put_table(tables::MYSQL_TABLES, t);
+        let a = crate::assess(&s, &crate::Baseline::builtin()).expect("assess");
+        let found = only_finding(&a, "mysql.statements.no_index");
+        let covered: Vec<String> = found
+            .evidence
+            .iter()
+            .filter(|e| e.metric == "mysql.index.covered_by")
+            .map(|e| e.observed.to_string())
+            .collect();
+        assert_eq!(
+            covered,
+            ["`app`.`orders` (`customer_id`, `day`) (indexes: (customer_id, day))"]
+        );
     }
 
     #[test]

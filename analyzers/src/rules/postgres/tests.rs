@@ -47,11 +47,11 @@ type TableRow = (&'static str, i64, i64, i64, i64, i64);
 type IndexRow = (&'static str, i64, i64, bool, Option<&'static str>);
 
 #[derive(Debug, Clone)]
-pub(super) struct Pg {
+pub(crate) struct Pg {
     pub facts: PostgresFacts,
-    sessions: Vec<Session>,
-    tables: Vec<TableRow>,
-    indexes: Vec<IndexRow>,
+    pub(crate) sessions: Vec<Session>,
+    pub(crate) tables: Vec<TableRow>,
+    pub(crate) indexes: Vec<IndexRow>,
 }
 
 impl Pg {
@@ -458,6 +458,75 @@ fn blocking_chains_count_blocked_sessions_and_depth() {
     pg.sessions.truncate(2);
     pg.sessions.push((5, 201, "active", 8_000.0, Some("200")));
     assert!(findings_of(&pg.assess(), "pg.locks.blocking_chains").is_empty());
+}
+
+/// The snapshot of `pg` with statements over `big` and the key columns of its indexes.
+fn with_statements(pg: &Pg, index_keys: Option<&str>) -> Snapshot {
+    let mut s = pg.snapshot();
+    let statements = [
+        (
+            "SELECT * FROM big WHERE val = $1 AND pad > $2",
+            9_000.0,
+            "1111",
+        ),
+        ("SELECT * FROM public.big b WHERE b.val = $1", 500.0, "2222"),
+        ("SELECT count(*) FROM big", 4_000.0, "3333"),
+        ("UPDATE other SET v = $1 WHERE k = $2", 7_000.0, "4444"),
+    ];
+    s.put_table(
+        tables::PG_STATEMENTS,
+        Table::new()
+            .with("target", col::utf8(statements.iter().map(|_| Some(TARGET))))
+            .with("query", col::utf8(statements.iter().map(|s| Some(s.0))))
+            .with(
+                "total_exec_time_ms",
+                col::f64(statements.iter().map(|s| Some(s.1))),
+            )
+            .with(
+                "fingerprint_id",
+                col::utf8(statements.iter().map(|s| Some(s.2))),
+            )
+            .with("calls", col::i64(statements.iter().map(|_| Some(10)))),
+    );
+    let t = s.table(tables::PG_TABLES).expect("pg_tables").clone();
+    let keys = (0..t.rows()).map(|_| index_keys);
+    s.put_table(tables::PG_TABLES, t.with("index_keys", col::utf8(keys)));
+    s
+}
+
+#[test]
+fn seq_scan_heavy_names_the_index_the_heaviest_statements_ask_for() {
+    let mut pg = Pg::healthy();
+    pg.tables.push(("big", 1_000_000, 0, 120_000_000, 120, 0));
+    let text = |a: &Assessment, metric: &str| {
+        let f = only_finding(a, "pg.tables.seq_scan_heavy");
+        f.evidence
+            .iter()
+            .find(|e| e.metric == metric)
+            .map(|e| e.observed.to_string())
+    };
+    let a = assess(&with_statements(&pg, Some("id")), &Baseline::builtin()).expect("assess");
+    assert_eq!(
+        text(&a, "pg.index.candidate").as_deref(),
+        Some("public.big (val, pad)")
+    );
+    assert_eq!(
+        text(&a, "pg.index.candidate.query").as_deref(),
+        Some("class 1111: SELECT * FROM big WHERE val = $1 AND pad > $2")
+    );
+    // An index leading with `val` exists: no new one, the reason is elsewhere.
+    let a = assess(
+        &with_statements(&pg, Some("id;val,x")),
+        &Baseline::builtin(),
+    )
+    .expect("assess");
+    assert_eq!(text(&a, "pg.index.candidate"), None);
+    assert!(
+        text(&a, "pg.index.covered_by").is_some_and(|c| c.contains("(val, x)")),
+        "{a:#?}"
+    );
+    // No statements: the finding stands without a candidate.
+    assert_eq!(text(&pg.assess(), "pg.index.candidate"), None);
 }
 
 #[test]

@@ -5,6 +5,10 @@
 -- table and so waits behind an ACCESS EXCLUSIVE lock until lock_timeout; when that
 -- happens the probe runs this query again with {size} = relpages * block_size (the
 -- size at the last VACUUM/ANALYZE, no lock taken). Sizes are in bytes.
+-- index_keys: the key columns of each valid, non-partial index, in index order, columns
+-- joined by ',' and indexes by ';' (an expression column shows as '(expression)'); the
+-- analyzers use it so as not to suggest an index whose leading column is indexed
+-- already. indkey holds INCLUDE columns too (PostgreSQL 11+), after the keys.
 WITH t AS (
     SELECT s.relid, s.schemaname, s.relname, s.seq_scan, s.seq_tup_read, s.idx_scan,
            s.idx_tup_fetch, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze,
@@ -25,7 +29,15 @@ SELECT relid::int8, schemaname::text, relname::text,
        n_live_tup::int8, n_dead_tup::int8, n_mod_since_analyze::int8,
        last_vacuum, last_autovacuum, last_analyze, last_autoanalyze,
        vacuum_count::int8, autovacuum_count::int8,
-       size_bytes::int8
+       size_bytes::int8,
+       (SELECT string_agg(k.keys, ';' ORDER BY k.keys)
+        FROM (SELECT string_agg(coalesce(quote_ident(a.attname), '(expression)'), ','
+                                ORDER BY o.n) AS keys
+              FROM pg_index i
+              CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS o(attnum, n)
+              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = o.attnum
+              WHERE i.indrelid = ranked.relid AND i.indisvalid AND i.indpred IS NULL
+              GROUP BY i.indexrelid) k) AS index_keys
 FROM ranked
 WHERE by_size <= $1 OR by_seq <= $1 OR by_dead <= $1
 ORDER BY size_bytes DESC NULLS LAST
