@@ -10,6 +10,7 @@ mod index_ddl;
 mod limits;
 mod mysql;
 mod postgres;
+mod sizing;
 mod sql;
 mod sysctl;
 mod thp;
