@@ -11,15 +11,7 @@ use perfdiag_model::{
 use crate::output;
 use crate::report::Catalog;
 use crate::report::format;
-
-/// `text` padded with spaces to `width` terminal columns; CJK characters take two.
-fn pad(text: &str, width: usize) -> String {
-    let columns: usize = text
-        .chars()
-        .map(|c| if u32::from(c) >= 0x2E80 { 2 } else { 1 })
-        .sum();
-    format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
-}
+use crate::terminal::pad;
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -12,6 +12,7 @@ mod databases;
 mod output;
 mod report;
 mod summary;
+mod terminal;
 
 use std::process::ExitCode;
 

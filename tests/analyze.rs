@@ -124,6 +124,19 @@ fn one_snapshot_is_assessed_as_text_or_json() {
 
     let text = ok(&perfdiag(&["analyze", s(&snap), "--lang", "en"]));
     assert!(text.contains("Overall score"), "{text}");
+    // Piped: plain text. Forced: severities and scores coloured.
+    assert!(!text.contains('\x1b'), "{text}");
+    let forced = Command::new(env!("CARGO_BIN_EXE_perfdiag"))
+        .args(["analyze", s(&snap), "--lang", "en"])
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let coloured = ok(&forced);
+    assert!(
+        coloured.contains("\x1b[1;31m[") || coloured.contains("\x1b[33m["),
+        "{coloured}"
+    );
     let json = ok(&perfdiag(&["analyze", s(&snap), "--json"]));
     let assessment: serde_json::Value = serde_json::from_str(&json).unwrap();
     let rules: Vec<&str> = assessment["findings"]
