@@ -270,14 +270,79 @@ pub struct DiagnoseArgs {
     pub sampling: SamplingArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub cover: CoverArgs,
+}
+
+/// What the report's cover and confirmation page say about the engagement. Each is
+/// optional: what is not given is printed as a blank field to fill in by hand.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Report cover")]
+pub struct CoverArgs {
+    /// The customer's name, e.g. "ACME Trading Co.".
+    #[arg(long, value_parser = no_credentials)]
+    pub customer: Option<String>,
+    /// The system looked at, e.g. "ERP production database".
+    #[arg(long, value_parser = no_credentials)]
+    pub system: Option<String>,
+    /// The engineer who made the diagnosis.
+    #[arg(long, value_parser = no_credentials)]
+    pub engineer: Option<String>,
+    /// The report's date: `2026-11-30` or `2026-11-30T10:00:00Z` [default: now]. Fixed,
+    /// it makes the same snapshot give the same report byte for byte.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub generated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl CoverArgs {
+    pub fn engagement(&self) -> crate::report::Engagement {
+        crate::report::Engagement {
+            customer: self.customer.clone(),
+            system: self.system.clone(),
+            engineer: self.engineer.clone(),
+            generated_at: self.generated_at,
+        }
+    }
+}
+
+/// Refuses text that carries a password (`scheme://user:secret@host`): a report is
+/// handed to the customer, and no credential may be in it.
+pub fn no_credentials(text: &str) -> Result<String, String> {
+    if let Some((_, rest)) = text.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && userinfo.contains(':')
+        {
+            return Err(
+                "it looks like a URL with a password: no credential may go into a report"
+                    .to_owned(),
+            );
+        }
+    }
+    Ok(text.to_owned())
+}
+
+/// Parses `2026-11-30` (midnight UTC) or an RFC 3339 time.
+pub fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("`{text}` is not a date: try 2026-11-30 or 2026-11-30T10:00:00Z"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
     /// A single self-contained HTML file.
     Html,
-    /// The report model as JSON, for other tools.
+    /// The report model as JSON, for other tools (documented in docs/report-model.md).
     Json,
+    /// A PDF, typeset inside perfdiag with its own fonts: no browser, no other program.
+    Pdf,
 }
 
 #[derive(Debug, Args)]
@@ -286,11 +351,14 @@ pub struct ReportArgs {
     pub snapshot: PathBuf,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// File to write [default: the snapshot's name with .html or .json].
+    /// File to write [default: the snapshot's name with .html, .json or .pdf].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "html")]
-    pub format: ReportFormat,
+    /// [default: from the extension of --output (.pdf, .json), else html]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    #[command(flatten)]
+    pub cover: CoverArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,5 +420,24 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("5 days").is_err());
         assert!(parse_duration("abc").is_err());
+    }
+
+    #[test]
+    fn cover_values_refuse_passwords_and_times_parse() {
+        assert!(no_credentials("ACME Trading").is_ok());
+        assert!(no_credentials("postgres://app@db1/erp").is_ok());
+        assert!(no_credentials("postgres://app:s3cret@db1/erp").is_err());
+        assert!(no_credentials("see mysql://root:pw@10.0.0.1:3306").is_err());
+        assert_eq!(
+            parse_time("2026-11-30").unwrap().to_rfc3339(),
+            "2026-11-30T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-30T18:00:00+08:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-30T10:00:00+00:00"
+        );
+        assert!(parse_time("yesterday").is_err());
     }
 }

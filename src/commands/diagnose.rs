@@ -23,7 +23,13 @@ pub fn run(args: &DiagnoseArgs) -> Result<Outcome> {
     save_snapshot(&snapshot, &snapshot_path)?;
 
     let (assessment, plan, catalog) = assess_and_plan(&snapshot, &args.analysis)?;
-    let report = Report::build(&snapshot, &assessment, &plan, &catalog)?;
+    let report = Report::build_for(
+        &snapshot,
+        &assessment,
+        &plan,
+        &catalog,
+        &args.cover.engagement(),
+    )?;
     write_file(&args.output, &html::render(&report, &catalog)?)?;
 
     summary::print_probes(&snapshot);

@@ -89,6 +89,6 @@ fn save_snapshot(snapshot: &Snapshot, path: &Path) -> Result<()> {
     }
 }
 
-fn write_file(path: &Path, content: &str) -> Result<()> {
+fn write_file(path: &Path, content: impl AsRef<[u8]>) -> Result<()> {
     std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -95,7 +95,7 @@ fn write_plan(
         }
     }
     let readme = dir.join("README.md");
-    write_file(&readme, &readme_text(plan, &numbered, c, snapshot, source))?;
+    write_file(&readme, readme_text(plan, &numbered, c, snapshot, source))?;
     written.push(readme);
     Ok(written)
 }

@@ -1,19 +1,31 @@
 //! `perfdiag report`: assess a snapshot taken earlier and write its report.
 
+use std::path::Path;
+
 use anyhow::Result;
 use perfdiag_model::Snapshot;
 
 use super::{Outcome, assess_and_plan, write_file};
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::report::{Report, html};
+use crate::report::{Report, html, pdf};
 
 pub fn run(args: &ReportArgs) -> Result<Outcome> {
     let snapshot = Snapshot::read(&args.snapshot)?;
     let (assessment, plan, catalog) = assess_and_plan(&snapshot, &args.analysis)?;
-    let report = Report::build(&snapshot, &assessment, &plan, &catalog)?;
-    let (content, extension) = match args.format {
-        ReportFormat::Html => (html::render(&report, &catalog)?, "html"),
-        ReportFormat::Json => (serde_json::to_string_pretty(&report)?, "json"),
+    let report = Report::build_for(
+        &snapshot,
+        &assessment,
+        &plan,
+        &catalog,
+        &args.cover.engagement(),
+    )?;
+    let format = args
+        .format
+        .unwrap_or_else(|| format_of(args.output.as_deref()));
+    let (content, extension) = match format {
+        ReportFormat::Html => (html::render(&report, &catalog)?.into_bytes(), "html"),
+        ReportFormat::Json => (serde_json::to_string_pretty(&report)?.into_bytes(), "json"),
+        ReportFormat::Pdf => (pdf::render(&report, &catalog)?, "pdf"),
     };
     let output = args
         .output
@@ -22,4 +34,17 @@ pub fn run(args: &ReportArgs) -> Result<Outcome> {
     write_file(&output, &content)?;
     eprintln!("report written to {}", output.display());
     Ok(Outcome::Clean)
+}
+
+/// The format an output file's extension asks for; HTML when it says nothing.
+fn format_of(output: Option<&Path>) -> ReportFormat {
+    let extension = output
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("pdf") => ReportFormat::Pdf,
+        Some("json") => ReportFormat::Json,
+        _ => ReportFormat::Html,
+    }
 }

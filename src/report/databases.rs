@@ -9,26 +9,41 @@ use serde::Serialize;
 use super::format;
 use super::i18n::Catalog;
 
-/// PostgreSQL settings shown in the inventory, in this order.
-const PG_SETTINGS: [&str; 10] = [
+/// PostgreSQL settings shown in the inventory, in this order: memory, connections,
+/// WAL and checkpoints, planner, maintenance, and what makes statements visible.
+const PG_SETTINGS: [&str; 18] = [
     "shared_buffers",
     "effective_cache_size",
     "work_mem",
     "maintenance_work_mem",
+    "huge_pages",
     "max_connections",
     "max_wal_size",
     "checkpoint_timeout",
+    "checkpoint_completion_target",
+    "wal_buffers",
+    "synchronous_commit",
     "random_page_cost",
+    "effective_io_concurrency",
+    "max_parallel_workers_per_gather",
     "autovacuum",
+    "idle_in_transaction_session_timeout",
+    "shared_preload_libraries",
     "log_min_duration_statement",
 ];
 
 #[derive(Debug, Serialize)]
 pub struct DatabaseView {
+    /// `postgres` or `mysql`.
+    pub engine: String,
     /// e.g. "PostgreSQL 15.19", "MariaDB 10.11.6".
     pub product: String,
+    /// What the server says of itself: PostgreSQL's `version()`, MySQL's version and
+    /// version comment.
+    pub version_detail: Option<String>,
     pub target: String,
     pub uptime: String,
+    /// (name, value) of the settings that matter most, values with their units.
     pub settings: Vec<(String, String)>,
     pub db_time: Vec<DbTimeRow>,
 }
@@ -47,7 +62,7 @@ pub fn build(
     catalog: &Catalog,
 ) -> anyhow::Result<Vec<DatabaseView>> {
     let unknown = || catalog.text("env.unknown");
-    let uptime = |secs: Option<f64>| secs.map_or_else(unknown, format::duration);
+    let uptime = |secs: Option<f64>| secs.map_or_else(unknown, |s| format::uptime(s, catalog));
     let mut out = Vec::new();
     let pg: Vec<PostgresFacts> = snapshot.fact(facts_names::POSTGRES)?.unwrap_or_default();
     for f in pg {
@@ -57,14 +72,22 @@ pub fn build(
                 let s = f.setting(name)?;
                 let shown = match (s.normalised, s.normalised_unit.as_deref()) {
                     (Some(v), Some("bytes")) => format::bytes(v.max(0.0) as u64),
-                    (Some(v), Some("ms")) => format!("{} ms", format::number(v, 0)),
+                    (Some(v), Some("ms")) if v >= 60_000.0 => {
+                        format::duration_in(v / 1000.0, catalog)
+                    }
+                    (Some(v), Some("ms")) => format::millis(v),
                     _ => s.setting.clone(),
                 };
                 Some(((*name).to_owned(), shown))
             })
             .collect();
         out.push(DatabaseView {
-            product: format!("PostgreSQL {}", f.version.clone().unwrap_or_else(unknown)),
+            engine: "postgres".to_owned(),
+            product: format!(
+                "PostgreSQL {}",
+                pg_version(f.version.as_deref(), f.server_version_num).unwrap_or_else(unknown)
+            ),
+            version_detail: f.version.clone(),
             uptime: uptime(f.uptime_secs),
             settings,
             db_time: db_time(assessment, &f.target),
@@ -106,8 +129,21 @@ pub fn build(
             Some(MysqlFlavor::Percona) => "Percona Server",
             _ => "MySQL",
         };
+        let detail = [f.version.clone(), f.version_comment.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
         out.push(DatabaseView {
-            product: format!("{product} {}", f.version.clone().unwrap_or_else(unknown)),
+            engine: "mysql".to_owned(),
+            product: format!(
+                "{product} {}",
+                f.version
+                    .as_deref()
+                    .map(|v| v.split('-').next().unwrap_or(v).to_owned())
+                    .unwrap_or_else(unknown)
+            ),
+            version_detail: (!detail.is_empty()).then_some(detail),
             uptime: uptime(f.uptime_secs.map(|s| s as f64)),
             settings,
             db_time: db_time(assessment, &f.target),
@@ -117,11 +153,46 @@ pub fn build(
     Ok(out)
 }
 
+/// The version number alone: `15.4` from `version()`'s "PostgreSQL 15.4 (Debian
+/// 15.4-1) on x86_64-pc-linux-gnu, …", else from `server_version_num` (150004 → 15.4,
+/// 90624 → 9.6.24).
+fn pg_version(version: Option<&str>, num: Option<i64>) -> Option<String> {
+    let from_text = version
+        .and_then(|v| v.strip_prefix("PostgreSQL "))
+        .and_then(|v| v.split_whitespace().next())
+        .map(|v| v.trim_end_matches(',').to_owned());
+    from_text.or_else(|| {
+        let n = num?;
+        Some(if n >= 100_000 {
+            format!("{}.{}", n / 10_000, n % 10_000)
+        } else {
+            format!("{}.{}.{}", n / 10_000, (n / 100) % 100, n % 100)
+        })
+    })
+}
+
+/// The short names of the databases a report covers: `PostgreSQL 15.4 · target`.
+pub fn labels(views: &[DatabaseView]) -> Vec<String> {
+    views
+        .iter()
+        .map(|d| format!("{} · {}", d.product, d.target))
+        .collect()
+}
+
+/// Largest share first; equal shares by class name, so a report renders the same twice.
 fn db_time(assessment: &Assessment, target: &str) -> Vec<DbTimeRow> {
-    assessment
+    let mut loads: Vec<_> = assessment
         .db_time
         .iter()
         .filter(|l| l.target == target)
+        .collect();
+    loads.sort_by(|a, b| {
+        b.share_pct
+            .total_cmp(&a.share_pct)
+            .then_with(|| a.wait_class.cmp(&b.wait_class))
+    });
+    loads
+        .into_iter()
         .map(|l| DbTimeRow {
             wait_class: l.wait_class.clone(),
             aas: format::number(l.aas, 2),
@@ -129,4 +200,19 @@ fn db_time(assessment: &Assessment, target: &str) -> Vec<DbTimeRow> {
             share: format!("{} %", format::number(l.share_pct, 1)),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_postgres_version_is_the_number_alone() {
+        let full =
+            "PostgreSQL 15.4 (Debian 15.4-1.pgdg120+1) on x86_64-pc-linux-gnu, compiled by gcc";
+        assert_eq!(pg_version(Some(full), None).as_deref(), Some("15.4"));
+        assert_eq!(pg_version(None, Some(150_004)).as_deref(), Some("15.4"));
+        assert_eq!(pg_version(None, Some(90_624)).as_deref(), Some("9.6.24"));
+        assert_eq!(pg_version(None, None), None);
+    }
 }

@@ -17,17 +17,22 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: [(&str, &str); 10] = templates!(
+const TEMPLATES: [(&str, &str); 15] = templates!(
     "report.html.j2",
     "sections/cover.html.j2",
     "sections/summary.html.j2",
-    "sections/findings.html.j2",
-    "sections/plan.html.j2",
-    "sections/resources.html.j2",
     "sections/environment.html.j2",
-    "sections/collection.html.j2",
     "sections/databases.html.j2",
+    "sections/resources.html.j2",
+    "sections/findings.html.j2",
+    "sections/sessions.html.j2",
+    "sections/statements.html.j2",
     "sections/sql.html.j2",
+    "sections/plan.html.j2",
+    "sections/gaps.html.j2",
+    "sections/collection.html.j2",
+    "sections/appendix.html.j2",
+    "sections/confirmation.html.j2",
 );
 const CSS: &str = include_str!("../../report-templates/html/style.css");
 

@@ -52,6 +52,7 @@ impl Lang {
                 catalog!("en", "rules-postgres.toml"),
                 catalog!("en", "rules-mysql.toml"),
                 catalog!("en", "rules-sql.toml"),
+                catalog!("en", "pdf.toml"),
             ],
             Self::ZhCn => &[
                 catalog!("zh-CN", "report.toml"),
@@ -59,6 +60,7 @@ impl Lang {
                 catalog!("zh-CN", "rules-postgres.toml"),
                 catalog!("zh-CN", "rules-mysql.toml"),
                 catalog!("zh-CN", "rules-sql.toml"),
+                catalog!("zh-CN", "pdf.toml"),
             ],
         }
     }
@@ -88,6 +90,11 @@ impl Catalog {
 
     pub fn get(&self, key: &str) -> Option<&str> {
         self.messages.get(key).map(String::as_str)
+    }
+
+    /// Every message by its dotted key (the PDF templates get them all as JSON).
+    pub fn messages(&self) -> &BTreeMap<String, String> {
+        &self.messages
     }
 
     /// The message, or the key in brackets so a gap shows in the report (and fails

@@ -1,30 +1,52 @@
 //! The report model: everything a renderer shows, built once from the snapshot, the
-//! assessment and the plan, in one language. Renderers read only this.
+//! assessment, the plan and what the engineer said about the engagement, in one
+//! language. Renderers (HTML, PDF, JSON, terminal) read only this.
+//!
+//! `--format json` writes it as it is; `docs/report-model.md` documents every field.
+//! Adding a field is a minor version; renaming or removing one, or changing its
+//! meaning, is a major version of [`SCHEMA_VERSION`].
 
+use chrono::{DateTime, Utc};
 use perfdiag_model::facts::{HostFacts, OsFacts};
-use perfdiag_model::{
-    Assessment, ColumnData, Finding, Plan, PlanStep, Snapshot, Table, facts_names, tables,
-};
+use perfdiag_model::{Assessment, Plan, SchemaVersion, Snapshot, facts_names, tables};
 use serde::Serialize;
 
 use super::bottleneck::{self, CorrelationView, PrimaryView, WorkloadView};
+use super::columns::{floats, ints, strings, timestamps};
+use super::cover::{self, ConfirmationView, CoverView, Engagement};
 use super::databases::{self, DatabaseView};
+use super::findings::{self, FindingGroup, FindingView};
 use super::format;
 use super::i18n::{Catalog, Lang};
+use super::key_steps::{self, KeyStepView};
+use super::plan::{self, PhaseView, StepView};
+use super::probes::{self, ProbeView};
+use super::sessions::{self, SessionsView};
+use super::statements::{self, StatementRow, TopSqlRow};
+
+/// The version of the report model's JSON (see `docs/report-model.md`).
+pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 0 };
 
 #[derive(Debug, Serialize)]
 pub struct Report {
+    pub schema_version: SchemaVersion,
     pub lang: Lang,
     pub tool_version: String,
+    /// When the report was made, in the report's language.
     pub generated_at: String,
     pub hostname: String,
     /// The baseline the findings were judged against.
     pub baseline: String,
+    pub cover: CoverView,
     pub window: WindowView,
     pub environment: Option<EnvironmentView>,
     pub databases: Vec<DatabaseView>,
     /// Top query classes of the slow-query logs, by total time.
     pub top_sql: Vec<TopSqlRow>,
+    /// Top query classes of each database's statement statistics, by total time.
+    pub statements: Vec<StatementRow>,
+    /// Top sessions and blocking chains of each database target.
+    pub sessions: Vec<SessionsView>,
     pub overall: Option<u8>,
     pub scores: Vec<ScoreView>,
     /// The bottleneck to look at first, in one sentence.
@@ -35,12 +57,22 @@ pub struct Report {
     pub workload: Option<WorkloadView>,
     /// Targets whose counters cover less than a day, in sentences.
     pub low_confidence: Vec<String>,
+    /// The three most valuable plan steps, for the executive summary.
+    pub key_steps: Vec<KeyStepView>,
+    /// Most severe and costly first.
     pub findings: Vec<FindingView>,
+    /// The findings by dimension (indexes into `findings`).
+    pub finding_groups: Vec<FindingGroup>,
     pub not_evaluated: Vec<NotEvaluatedView>,
+    /// In the order to apply them.
     pub steps: Vec<StepView>,
+    pub phases: Vec<PhaseView>,
     pub os_params: Vec<(String, String)>,
     pub series: Series,
     pub probes: Vec<ProbeView>,
+    /// The probes that did not collect everything, with the reason and what to do.
+    pub not_collected: Vec<ProbeView>,
+    pub confirmation: ConfirmationView,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,76 +140,10 @@ pub struct ScoreView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct FindingView {
-    pub rule_id: String,
-    pub title: String,
-    pub rationale: String,
-    pub dimension: String,
-    pub severity: String,
-    pub severity_label: String,
-    /// Priority tier, 1 (act now) to 4.
-    pub tier: u8,
-    /// What share of what it takes, when measured: "62 % of database time".
-    pub impact: Option<String>,
-    pub subject: Option<String>,
-    pub evidence: Vec<EvidenceView>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EvidenceView {
-    pub metric: String,
-    pub observed: String,
-    pub threshold: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
 pub struct NotEvaluatedView {
     pub rule_id: String,
     pub title: String,
     pub missing: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct StepView {
-    pub number: usize,
-    pub id: String,
-    pub title: String,
-    pub why: String,
-    pub effect: String,
-    pub phase: String,
-    pub risk: String,
-    pub needs_restart: bool,
-    pub subject: Option<String>,
-    pub addresses: Vec<String>,
-    pub script_language: String,
-    pub script: String,
-    pub rollback: String,
-    pub verify: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TopSqlRow {
-    pub source: String,
-    pub rank: i64,
-    pub id: String,
-    pub calls: i64,
-    pub total: String,
-    pub share: String,
-    pub mean: String,
-    pub p95: String,
-    /// The fingerprint (its first 600 characters): literals are placeholders, so no
-    /// customer data.
-    pub fingerprint: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ProbeView {
-    pub id: String,
-    pub status: String,
-    pub status_label: String,
-    pub duration_ms: u64,
-    pub message: Option<String>,
-    pub hint: Option<String>,
 }
 
 /// Time series for the charts; `t` is seconds since the window started.
@@ -198,33 +164,67 @@ pub struct CpuPoint {
 }
 
 impl Report {
+    /// The report with no engagement details (blank cover fields), dated by the
+    /// assessment.
     pub fn build(
         snapshot: &Snapshot,
         assessment: &Assessment,
         plan: &Plan,
         catalog: &Catalog,
     ) -> anyhow::Result<Self> {
+        Self::build_for(snapshot, assessment, plan, catalog, &Engagement::default())
+    }
+
+    pub fn build_for(
+        snapshot: &Snapshot,
+        assessment: &Assessment,
+        plan: &Plan,
+        catalog: &Catalog,
+        engagement: &Engagement,
+    ) -> anyhow::Result<Self> {
         let manifest = snapshot.manifest();
         let host: Option<HostFacts> = snapshot.fact(facts_names::HOST)?;
         let os: Option<OsFacts> = snapshot.fact(facts_names::OS)?;
+        let lang = catalog.lang();
         let w = &manifest.window;
-        let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        let time = |t: DateTime<Utc>| format::datetime(t, lang);
+        let generated_at = engagement.generated_at.unwrap_or(assessment.generated_at);
+        let databases = databases::build(snapshot, assessment, catalog)?;
+        let cover = cover::cover(
+            engagement,
+            generated_at,
+            lang,
+            &manifest.host.hostname,
+            databases::labels(&databases),
+        );
+        let window = WindowView {
+            started: time(w.started_at),
+            ended: time(w.ended_at),
+            duration: format::duration_in(w.duration_secs(), catalog),
+            interval: format::millis(w.interval_ms as f64),
+            ended_early: w.ended_early,
+        };
+        let steps = plan::steps(plan, catalog);
+        let confirmation = cover::confirmation(
+            &cover,
+            format!("{} → {}", window.started, window.ended),
+            assessment.findings.len(),
+            steps.len(),
+        );
         Ok(Self {
-            lang: catalog.lang(),
+            schema_version: SCHEMA_VERSION,
+            lang,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            generated_at: time(assessment.generated_at),
+            generated_at: time(generated_at),
             hostname: manifest.host.hostname.clone(),
             baseline: assessment.baseline.clone(),
-            window: WindowView {
-                started: time(w.started_at),
-                ended: time(w.ended_at),
-                duration: format::duration(w.duration_secs()),
-                interval: format::duration(w.interval_ms as f64 / 1000.0),
-                ended_early: w.ended_early,
-            },
+            cover,
+            window,
             environment: host.as_ref().map(|h| environment(h, catalog)),
-            databases: databases::build(snapshot, assessment, catalog)?,
-            top_sql: top_sql(snapshot),
+            databases,
+            top_sql: statements::top_sql(snapshot, &assessment.findings, catalog),
+            statements: statements::statements(snapshot, &assessment.findings, catalog),
+            sessions: sessions::build(snapshot, catalog),
             overall: assessment.overall,
             primary: bottleneck::primary(assessment, catalog),
             correlations: bottleneck::correlations(assessment, catalog),
@@ -241,11 +241,13 @@ impl Report {
                     findings: s.findings.len(),
                 })
                 .collect(),
+            key_steps: key_steps::key_steps(plan, assessment, catalog),
             findings: assessment
                 .findings
                 .iter()
-                .map(|f| finding(f, catalog))
+                .map(|f| findings::finding(f, catalog))
                 .collect(),
+            finding_groups: findings::groups(assessment, catalog),
             not_evaluated: assessment
                 .not_evaluated
                 .iter()
@@ -255,28 +257,15 @@ impl Report {
                     missing: n.missing.clone(),
                 })
                 .collect(),
-            steps: plan
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, s)| step(i + 1, s, catalog))
-                .collect(),
+            phases: plan::phases(&steps),
+            steps,
             os_params: os
                 .map(|o| o.sysctls.into_iter().collect())
                 .unwrap_or_default(),
             series: series(snapshot),
-            probes: manifest
-                .probes
-                .iter()
-                .map(|p| ProbeView {
-                    id: p.id.clone(),
-                    status: p.status.to_string(),
-                    status_label: catalog.text(&format!("probe.{}", p.status)),
-                    duration_ms: p.duration_ms,
-                    message: p.message.clone(),
-                    hint: p.hint.clone(),
-                })
-                .collect(),
+            probes: probes::all(manifest, catalog),
+            not_collected: probes::not_collected(manifest, catalog),
+            confirmation,
         })
     }
 }
@@ -295,7 +284,7 @@ fn environment(h: &HostFacts, c: &Catalog) -> EnvironmentView {
         os: h.os_name.clone(),
         kernel: opt(h.kernel.clone()),
         arch: h.arch.clone(),
-        uptime: opt(h.uptime_secs.map(|s| uptime(s, c))),
+        uptime: opt(h.uptime_secs.map(|s| format::uptime(s as f64, c))),
         virtualization: virt,
         cpu_model: opt(h.cpu.model.clone()),
         sockets: opt(h.cpu.sockets.map(|v| v.to_string())),
@@ -351,77 +340,6 @@ fn environment(h: &HostFacts, c: &Catalog) -> EnvironmentView {
             })
             .collect(),
     }
-}
-
-/// Days with one decimal once past a day, hours and minutes before.
-fn uptime(secs: u64, c: &Catalog) -> String {
-    if secs >= 86_400 {
-        format!(
-            "{} {}",
-            format::number(secs as f64 / 86_400.0, 1),
-            c.text("env.days")
-        )
-    } else {
-        format::duration(secs as f64)
-    }
-}
-
-fn finding(f: &Finding, c: &Catalog) -> FindingView {
-    let severity = serde_plain(&f.severity);
-    FindingView {
-        rule_id: f.rule_id.clone(),
-        title: c.text(&format!("rule.{}.title", f.rule_id)),
-        rationale: c.text(&format!("rule.{}.rationale", f.rule_id)),
-        dimension: c.text(&format!("dimension.{}", f.dimension.id())),
-        severity_label: c.text(&format!("severity.{severity}")),
-        severity,
-        tier: f.tier.0,
-        impact: bottleneck::impact(f, c),
-        subject: f.subject.clone(),
-        evidence: f
-            .evidence
-            .iter()
-            .map(|e| EvidenceView {
-                metric: e.metric.clone(),
-                observed: format::value(&e.observed, c),
-                threshold: e
-                    .threshold
-                    .as_ref()
-                    .map(|t| format!("{} {}", t.op.symbol(), format::value(&t.value, c))),
-            })
-            .collect(),
-    }
-}
-
-fn step(number: usize, s: &PlanStep, c: &Catalog) -> StepView {
-    StepView {
-        number,
-        id: s.id.clone(),
-        title: c.text(&format!("step.{}.title", s.id)),
-        why: c.text(&format!("step.{}.why", s.id)),
-        effect: c.text(&format!("step.{}.effect", s.id)),
-        phase: c.text(&format!("phase.{}", serde_plain(&s.phase))),
-        risk: c.text(&format!("risk.{}", serde_plain(&s.risk))),
-        needs_restart: s.needs_restart,
-        subject: s.subject.clone(),
-        addresses: s
-            .findings
-            .iter()
-            .map(|id| c.text(&format!("rule.{id}.title")))
-            .collect(),
-        script_language: s.script.language.clone(),
-        script: s.script.body.clone(),
-        rollback: s.rollback.body.clone(),
-        verify: format!("{} {}", s.verify.metric, s.verify.target),
-    }
-}
-
-/// The snake_case name serde gives a unit enum variant.
-fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn series(snapshot: &Snapshot) -> Series {
@@ -486,72 +404,4 @@ fn series(snapshot: &Snapshot) -> Series {
         out.disk_util_pct = by_device;
     }
     out
-}
-
-/// The `log_queries` table as report rows (seconds shown with their unit).
-fn top_sql(snapshot: &Snapshot) -> Vec<TopSqlRow> {
-    let Some(t) = snapshot.table(tables::LOG_QUERIES) else {
-        return Vec::new();
-    };
-    let (source, id, fingerprint) = (
-        strings(t, "source"),
-        strings(t, "id"),
-        strings(t, "fingerprint"),
-    );
-    let (rank, calls) = (ints(t, "rank"), ints(t, "calls"));
-    let (total, share, mean, p95) = (
-        floats(t, "total_s"),
-        floats(t, "share_pct"),
-        floats(t, "mean_s"),
-        floats(t, "p95_s"),
-    );
-    let secs =
-        |v: Option<f64>| v.map_or_else(String::new, |s| format!("{} s", format::number(s, 4)));
-    (0..t.rows())
-        .map(|i| TopSqlRow {
-            source: source[i].clone().unwrap_or_default(),
-            rank: rank[i].unwrap_or_default(),
-            id: id[i].clone().unwrap_or_default(),
-            calls: calls[i].unwrap_or_default(),
-            total: secs(total[i]),
-            share: share[i].map_or_else(String::new, |p| format!("{} %", format::number(p, 1))),
-            mean: secs(mean[i]),
-            p95: secs(p95[i]),
-            // A multi-megabyte statement's fingerprint is cut for the page.
-            fingerprint: fingerprint[i]
-                .as_deref()
-                .unwrap_or_default()
-                .chars()
-                .take(600)
-                .collect(),
-        })
-        .collect()
-}
-
-fn floats(t: &Table, name: &str) -> Vec<Option<f64>> {
-    match t.column(name) {
-        Some(ColumnData::Float64(v)) => v.clone(),
-        _ => vec![None; t.rows()],
-    }
-}
-
-fn ints(t: &Table, name: &str) -> Vec<Option<i64>> {
-    match t.column(name) {
-        Some(ColumnData::Int64(v)) => v.clone(),
-        _ => vec![None; t.rows()],
-    }
-}
-
-fn timestamps(t: &Table, name: &str) -> Vec<Option<i64>> {
-    match t.column(name) {
-        Some(ColumnData::Timestamp(v)) => v.clone(),
-        _ => vec![None; t.rows()],
-    }
-}
-
-fn strings(t: &Table, name: &str) -> Vec<Option<String>> {
-    match t.column(name) {
-        Some(ColumnData::Utf8(v)) => v.clone(),
-        _ => vec![None; t.rows()],
-    }
 }
