@@ -120,9 +120,14 @@ fn short_date(t: DateTime<Utc>, lang: Lang) -> String {
 }
 
 /// An evidence or metric value with its unit.
+/// A measured value in the catalog's words. Texts are shown as observed, but for the
+/// few words perfdiag itself writes (`yes`, `none`, `mixed`…: the `value` table of the
+/// catalogs); a setting's own value (`OFF`, `always`) stays as the server shows it.
 pub fn value(v: &Value, catalog: &Catalog) -> String {
     match v {
-        Value::Text { text } => text.clone(),
+        Value::Text { text } => catalog
+            .get(&format!("value.{text}"))
+            .map_or_else(|| text.clone(), str::to_owned),
         Value::Number { value, unit } => match unit {
             Unit::None => number(*value, 2),
             Unit::Percent => format!("{} %", number(*value, 1)),

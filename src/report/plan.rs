@@ -109,7 +109,39 @@ fn step(number: usize, s: &PlanStep, c: &Catalog) -> StepView {
     }
 }
 
-/// `metric: now → after`, the value now formatted for the language.
+/// `metric: now → after`, the value now formatted for the language and the target
+/// read as a reader would: `2 → 0`, `91 % → ≥ 99 %`.
 pub fn expected(e: &ExpectedEffect, c: &Catalog) -> String {
-    format!("{}: {} → {}", e.metric, format::value(&e.now, c), e.after)
+    format!(
+        "{}: {} → {}",
+        e.metric,
+        format::value(&e.now, c),
+        target(&e.after)
+    )
+}
+
+/// A verification target with its comparison as a symbol; `=` goes (the value is the
+/// target).
+fn target(after: &str) -> String {
+    let after = after.trim();
+    for (op, symbol) in [(">=", "≥ "), ("<=", "≤ "), ("==", ""), ("=", "")] {
+        if let Some(rest) = after.strip_prefix(op) {
+            return format!("{symbol}{}", rest.trim_start());
+        }
+    }
+    after.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target;
+
+    #[test]
+    fn targets_read_as_symbols() {
+        assert_eq!(target("= 0"), "0");
+        assert_eq!(target(">= 99 %"), "≥ 99 %");
+        assert_eq!(target("<= 5"), "≤ 5");
+        assert_eq!(target("< 100000"), "< 100000");
+        assert_eq!(target("= never"), "never");
+    }
 }
