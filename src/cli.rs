@@ -260,7 +260,8 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
-    /// HTML report to write.
+    /// Report to write: HTML, or PDF / the JSON model when the name ends in `.pdf` /
+    /// `.json`.
     #[arg(short, long, default_value = "perfdiag-report.html")]
     pub output: PathBuf,
     /// Snapshot file to write [default: perfdiag-<host>-<time>.pdsnap beside the report].

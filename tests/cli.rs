@@ -57,6 +57,28 @@ fn diagnose_writes_a_report_and_a_snapshot_of_this_host() {
 }
 
 #[test]
+fn diagnose_writes_a_pdf_when_the_report_name_asks_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("probes/tests/fixtures/numa");
+    let (report, snap) = (dir.path().join("r.pdf"), dir.path().join("r.pdsnap"));
+    ok(&perfdiag(&[
+        "diagnose",
+        "--duration",
+        "1",
+        "-q",
+        "--host-root",
+        s(&root),
+        "-o",
+        s(&report),
+        "--snapshot",
+        s(&snap),
+    ]));
+    let pdf = std::fs::read(&report).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(snap.exists());
+}
+
+#[test]
 fn collect_inspect_and_report_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("c.pdsnap");

@@ -3,9 +3,9 @@
 use anyhow::Result;
 use perfdiag_model::default_file_name;
 
-use super::{Outcome, assess_and_plan, outcome_of, save_snapshot, write_file};
+use super::{Outcome, assess_and_plan, outcome_of, report, save_snapshot, write_file};
 use crate::cli::DiagnoseArgs;
-use crate::report::{Report, html};
+use crate::report::Report;
 use crate::{collection, summary};
 
 pub fn run(args: &DiagnoseArgs) -> Result<Outcome> {
@@ -30,7 +30,8 @@ pub fn run(args: &DiagnoseArgs) -> Result<Outcome> {
         &catalog,
         &args.cover.engagement(),
     )?;
-    write_file(&args.output, &html::render(&report, &catalog)?)?;
+    let (content, _) = report::render(&report, &catalog, report::format_of(Some(&args.output)))?;
+    write_file(&args.output, &content)?;
 
     summary::print_probes(&snapshot);
     summary::print_assessment(&report, &catalog);

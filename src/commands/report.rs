@@ -7,7 +7,7 @@ use perfdiag_model::Snapshot;
 
 use super::{Outcome, assess_and_plan, write_file};
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::report::{Report, html, pdf};
+use crate::report::{Catalog, Report, html, pdf};
 
 pub fn run(args: &ReportArgs) -> Result<Outcome> {
     let snapshot = Snapshot::read(&args.snapshot)?;
@@ -22,11 +22,7 @@ pub fn run(args: &ReportArgs) -> Result<Outcome> {
     let format = args
         .format
         .unwrap_or_else(|| format_of(args.output.as_deref()));
-    let (content, extension) = match format {
-        ReportFormat::Html => (html::render(&report, &catalog)?.into_bytes(), "html"),
-        ReportFormat::Json => (serde_json::to_string_pretty(&report)?.into_bytes(), "json"),
-        ReportFormat::Pdf => (pdf::render(&report, &catalog)?, "pdf"),
-    };
+    let (content, extension) = render(&report, &catalog, format)?;
     let output = args
         .output
         .clone()
@@ -36,8 +32,21 @@ pub fn run(args: &ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// The report in `format`, with the file extension that format takes.
+pub(super) fn render(
+    report: &Report,
+    catalog: &Catalog,
+    format: ReportFormat,
+) -> Result<(Vec<u8>, &'static str)> {
+    Ok(match format {
+        ReportFormat::Html => (html::render(report, catalog)?.into_bytes(), "html"),
+        ReportFormat::Json => (serde_json::to_string_pretty(report)?.into_bytes(), "json"),
+        ReportFormat::Pdf => (pdf::render(report, catalog)?, "pdf"),
+    })
+}
+
 /// The format an output file's extension asks for; HTML when it says nothing.
-fn format_of(output: Option<&Path>) -> ReportFormat {
+pub(super) fn format_of(output: Option<&Path>) -> ReportFormat {
     let extension = output
         .and_then(Path::extension)
         .and_then(|e| e.to_str())
