@@ -251,3 +251,52 @@ fn markup_in_the_data_prints_literally() {
         );
     }
 }
+
+/// The charts of the window (CPU, memory, disks, network) and of each database's
+/// time, and the top-SQL bars, are drawn under their titles in both languages.
+#[test]
+fn the_charts_are_drawn_under_their_titles_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(dir.path(), &Names::plain());
+    for lang in ["en", "zh-CN"] {
+        let (pdf, stderr) = report(dir.path(), &snap, lang, &[]);
+        assert!(!stderr.contains("warning"), "typst warned:\n{stderr}");
+        let text = text(&pdf);
+        let title = |key: &str| squeeze(&message(lang, "report.toml", key));
+        for (key, times) in [
+            ("chart.cpu", 1),
+            ("chart.memory", 1),
+            ("chart.disk", 1),
+            ("chart.disk_await", 1),
+            ("chart.net_errors", 1),
+            // One chart per database target, one set of bars per statements target
+            // and per slow log.
+            ("chart.db_time", 2),
+            ("chart.top_sql", 3),
+        ] {
+            assert_eq!(
+                text.matches(&title(key)).count(),
+                times,
+                "{lang}: {key} ({})",
+                title(key)
+            );
+        }
+        // Throughput in the unit of its values (the fixture's eth0 moves ~25 MB/s),
+        // each interface received and sent.
+        assert!(text.contains(&format!("{}(MiB/s)", title("chart.network"))));
+        for legend in [
+            format!("eth0{}", title("chart.received")),
+            format!("eth0{}", title("chart.sent")),
+            format!("eth1{}", title("chart.sent")),
+        ] {
+            assert!(text.contains(&legend), "{lang}: legend {legend}");
+        }
+        for sentence in [
+            "chart.no_network",
+            "chart.no_disk_latency",
+            "chart.no_net_errors",
+        ] {
+            assert!(!text.contains(&title(sentence)), "{lang}: {sentence}");
+        }
+    }
+}

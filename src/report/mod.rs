@@ -5,6 +5,7 @@ pub mod charts;
 pub mod columns;
 pub mod cover;
 pub mod databases;
+pub mod db_time;
 pub mod findings;
 pub mod format;
 pub mod html;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod pdf;
 pub mod plan;
 pub mod probes;
+pub mod series;
 pub mod sessions;
 pub mod statements;
 

@@ -8,11 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use perfdiag_model::facts::{HostFacts, OsFacts};
-use perfdiag_model::{Assessment, Plan, SchemaVersion, Snapshot, facts_names, tables};
+use perfdiag_model::{Assessment, Plan, SchemaVersion, Snapshot, facts_names};
 use serde::Serialize;
 
 use super::bottleneck::{self, CorrelationView, PrimaryView, WorkloadView};
-use super::columns::{floats, ints, strings, timestamps};
 use super::cover::{self, ConfirmationView, CoverView, Engagement};
 use super::databases::{self, DatabaseView};
 use super::findings::{self, FindingGroup, FindingView};
@@ -21,11 +20,13 @@ use super::i18n::{Catalog, Lang};
 use super::key_steps::{self, KeyStepView};
 use super::plan::{self, PhaseView, StepView};
 use super::probes::{self, ProbeView};
+use super::series;
+use super::series::Series;
 use super::sessions::{self, SessionsView};
 use super::statements::{self, StatementRow, TopSqlRow};
 
 /// The version of the report model's JSON (see `docs/report-model.md`).
-pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 0 };
+pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 1 };
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -146,23 +147,6 @@ pub struct NotEvaluatedView {
     pub missing: String,
 }
 
-/// Time series for the charts; `t` is seconds since the window started.
-#[derive(Debug, Default, Serialize)]
-pub struct Series {
-    pub cpu: Vec<CpuPoint>,
-    pub mem_available_pct: Vec<(f64, f64)>,
-    pub disk_util_pct: Vec<(String, Vec<(f64, f64)>)>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct CpuPoint {
-    pub t: f64,
-    pub user: f64,
-    pub system: f64,
-    pub iowait: f64,
-    pub steal: f64,
-}
-
 impl Report {
     /// The report with no engagement details (blank cover fields), dated by the
     /// assessment.
@@ -262,7 +246,7 @@ impl Report {
             os_params: os
                 .map(|o| o.sysctls.into_iter().collect())
                 .unwrap_or_default(),
-            series: series(snapshot),
+            series: series::build(snapshot),
             probes: probes::all(manifest, catalog),
             not_collected: probes::not_collected(manifest, catalog),
             confirmation,
@@ -340,68 +324,4 @@ fn environment(h: &HostFacts, c: &Catalog) -> EnvironmentView {
             })
             .collect(),
     }
-}
-
-fn series(snapshot: &Snapshot) -> Series {
-    let start = snapshot.manifest().window.started_at.timestamp_micros();
-    let secs = |ts: i64| (ts - start) as f64 / 1e6;
-    let mut out = Series::default();
-    if let Some(t) = snapshot.table(tables::HOST_CPU) {
-        let (ts, cpu) = (timestamps(t, "ts"), strings(t, "cpu"));
-        let f = |name| floats(t, name);
-        let (user, nice, system, irq, softirq, iowait, steal) = (
-            f("user_pct"),
-            f("nice_pct"),
-            f("system_pct"),
-            f("irq_pct"),
-            f("softirq_pct"),
-            f("iowait_pct"),
-            f("steal_pct"),
-        );
-        for i in 0..t.rows() {
-            if cpu[i].as_deref() != Some("all") {
-                continue;
-            }
-            let Some(ts) = ts[i] else { continue };
-            let v = |col: &[Option<f64>]| col[i].unwrap_or(0.0);
-            out.cpu.push(CpuPoint {
-                t: secs(ts),
-                user: v(&user) + v(&nice),
-                system: v(&system) + v(&irq) + v(&softirq),
-                iowait: v(&iowait),
-                steal: v(&steal),
-            });
-        }
-    }
-    if let Some(t) = snapshot.table(tables::HOST_SYSTEM) {
-        let ts = timestamps(t, "ts");
-        let (avail, total) = (ints(t, "mem_available_bytes"), ints(t, "mem_total_bytes"));
-        for i in 0..t.rows() {
-            if let (Some(ts), Some(a), Some(tot)) = (ts[i], avail[i], total[i])
-                && tot > 0
-            {
-                out.mem_available_pct
-                    .push((secs(ts), a as f64 * 100.0 / tot as f64));
-            }
-        }
-    }
-    if let Some(t) = snapshot.table(tables::HOST_DISK) {
-        let (ts, dev, util) = (
-            timestamps(t, "ts"),
-            strings(t, "device"),
-            floats(t, "util_pct"),
-        );
-        let mut by_device: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-        for i in 0..t.rows() {
-            let (Some(ts), Some(d), Some(u)) = (ts[i], dev[i].as_ref(), util[i]) else {
-                continue;
-            };
-            match by_device.iter_mut().find(|(name, _)| name == d) {
-                Some((_, points)) => points.push((secs(ts), u)),
-                None => by_device.push((d.clone(), vec![(secs(ts), u)])),
-            }
-        }
-        out.disk_util_pct = by_device;
-    }
-    out
 }

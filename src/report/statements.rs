@@ -31,6 +31,8 @@ pub struct TopSqlRow {
     pub calls: i64,
     pub total: String,
     pub share: String,
+    /// The same share, 0–100 (for the bars).
+    pub share_pct: Option<f64>,
     pub mean: String,
     pub p95: String,
     /// The fingerprint (its first 600 characters): literals are placeholders, so no
@@ -169,6 +171,7 @@ pub fn top_sql(snapshot: &Snapshot, findings: &[Finding], c: &Catalog) -> Vec<To
                 calls: calls[i].unwrap_or_default(),
                 total: secs(total[i]),
                 share: share[i].map_or_else(String::new, percent),
+                share_pct: share[i],
                 mean: secs(mean[i]),
                 p95: secs(p95[i]),
                 fingerprint: cut(fingerprint[i].as_deref().unwrap_or_default(), TEXT_CHARS),

@@ -421,8 +421,63 @@ fn host_samples(s: &mut Snapshot, start: DateTime<Utc>) {
             )
             .with(
                 "util_pct",
-                col::f64(n.map(|i| Some(55.0 + (i % 4) as f64 * 5.0))),
+                col::f64(n.clone().map(|i| Some(55.0 + (i % 4) as f64 * 5.0))),
             ),
+    );
+    // eth0 carries the application's traffic (and drops a few packets in two
+    // samples: 0.2 a second over the window, under the rule's threshold); eth1 the
+    // backups, little.
+    let rows: Vec<(i64, &str)> = n.flat_map(|i| [(i, "eth0"), (i, "eth1")]).collect();
+    let eth0 = |name: &str| name == "eth0";
+    s.put_table(
+        tables::HOST_NET,
+        Table::new()
+            .with(
+                "ts",
+                col::timestamp(rows.iter().map(|&(i, _)| Some(ts(start, i)))),
+            )
+            .with("interface", col::utf8(rows.iter().map(|&(_, k)| Some(k))))
+            .with(
+                "rx_bytes_per_s",
+                col::f64(rows.iter().map(|&(i, k)| {
+                    Some(if eth0(k) {
+                        6.0e6 + (i % 4) as f64 * 1.5e6
+                    } else {
+                        2.0e5
+                    })
+                })),
+            )
+            .with(
+                "tx_bytes_per_s",
+                col::f64(rows.iter().map(|&(i, k)| {
+                    Some(if eth0(k) {
+                        1.8e7 + (i % 5) as f64 * 2.0e6
+                    } else {
+                        4.0e5
+                    })
+                })),
+            )
+            .with(
+                "rx_packets_per_s",
+                col::f64(rows.iter().map(|_| Some(9000.0))),
+            )
+            .with(
+                "tx_packets_per_s",
+                col::f64(rows.iter().map(|_| Some(12000.0))),
+            )
+            .with("rx_errors_per_s", col::f64(rows.iter().map(|_| Some(0.0))))
+            .with("tx_errors_per_s", col::f64(rows.iter().map(|_| Some(0.0))))
+            .with(
+                "rx_drops_per_s",
+                col::f64(rows.iter().map(|&(i, k)| {
+                    Some(if eth0(k) && (7..=8).contains(&i) {
+                        2.0
+                    } else {
+                        0.0
+                    })
+                })),
+            )
+            .with("tx_drops_per_s", col::f64(rows.iter().map(|_| Some(0.0)))),
     );
 }
 

@@ -242,6 +242,66 @@ fn every_section_of_the_model_is_fed() {
             .is_some_and(|s| !s.is_empty())
     );
 
+    // Charts. Database time sample by sample, per target: the chart's mean of each
+    // class is the assessment's average active sessions (every tick was sampled).
+    let series = &r["series"];
+    for (i, target) in [fixture::PG, fixture::MY].into_iter().enumerate() {
+        let chart = &series["db_time"][i];
+        assert_eq!(chart["target"], target);
+        let points = chart["points"].as_array().unwrap();
+        assert_eq!(points.len(), 20, "one point per tick");
+        let assessed = r["databases"][i]["db_time"].as_array().unwrap();
+        let classes: Vec<&str> = chart["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let by_share: Vec<&str> = assessed
+            .iter()
+            .map(|w| w["wait_class"].as_str().unwrap())
+            .collect();
+        assert_eq!(classes, by_share, "{target}");
+        for (k, w) in assessed.iter().enumerate() {
+            let mean = points
+                .iter()
+                .map(|p| p["aas"][k].as_f64().unwrap())
+                .sum::<f64>()
+                / points.len() as f64;
+            let shown: f64 = w["aas"].as_str().unwrap().parse().unwrap();
+            assert!(
+                (mean - shown).abs() < 0.005,
+                "{target} {classes:?}: {mean} vs {shown}"
+            );
+        }
+    }
+    // PostgreSQL at 24 s (tick 8): the lock waiters 4102 and 4103, 4104 reading
+    // (IO), one short statement on a CPU.
+    let at_24 = &series["db_time"][0]["points"][7];
+    assert_eq!(at_24["t"], 24.0);
+    assert_eq!(at_24["aas"], serde_json::json!([1.0, 2.0, 1.0]));
+    assert_eq!(series["disk_await_ms"].as_array().unwrap().len(), 1);
+    assert_eq!(series["disk_await_ms"][0][0], "sda");
+    assert_eq!(
+        series["disk_await_ms"][0][1][0],
+        serde_json::json!([3.0, 9.0])
+    );
+    assert_eq!(
+        series["net_rx_bytes_per_s"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l[0].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["eth0", "eth1"],
+        "the busiest interface first"
+    );
+    let errors = series["net_errors_per_s"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "eth1 had no errors or drops");
+    assert_eq!(errors[0][1][6], serde_json::json!([21.0, 2.0]));
+    // The slow log's shares as numbers, for the bars.
+    assert_eq!(r["top_sql"][0]["share_pct"], 61.0);
+
     // What could not be collected: the skipped, partial and failed probes, with hints.
     let gaps = ids(&r["not_collected"], "status");
     assert_eq!(gaps, ["skipped", "partial", "failed"]);
@@ -314,4 +374,69 @@ fn cover_fields_not_given_are_blank_and_a_password_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("password"), "{stderr}");
     assert!(!dir.path().join("x.html").exists());
+}
+
+/// A chart with nothing to show is left out with a sentence, never drawn empty: no
+/// disk completed an I/O, no interface moved a byte.
+#[test]
+fn charts_with_nothing_to_show_are_left_out_with_a_sentence() {
+    use perfdiag_model::{Table, col, tables};
+    let dir = tempfile::tempdir().unwrap();
+    let mut snapshot = fixture::snapshot(&fixture::Names::plain());
+    let start = fixture::started_at().timestamp_micros();
+    let ts = || col::timestamp((1..=4).map(|i| Some(start + i * 3_000_000)));
+    snapshot.put_table(
+        tables::HOST_DISK,
+        Table::new()
+            .with("ts", ts())
+            .with("device", col::utf8((1..=4).map(|_| Some("sda"))))
+            .with("await_ms", col::f64((1..=4).map(|_| None)))
+            .with("util_pct", col::f64((1..=4).map(|_| Some(0.0)))),
+    );
+    let zero = || col::f64((1..=4).map(|_| Some(0.0)));
+    snapshot.put_table(
+        tables::HOST_NET,
+        Table::new()
+            .with("ts", ts())
+            .with("interface", col::utf8((1..=4).map(|_| Some("eth0"))))
+            .with("rx_bytes_per_s", zero())
+            .with("tx_bytes_per_s", zero())
+            .with("rx_errors_per_s", zero())
+            .with("tx_errors_per_s", zero())
+            .with("rx_drops_per_s", zero())
+            .with("tx_drops_per_s", zero()),
+    );
+    let snap = dir.path().join("idle.pdsnap");
+    snapshot.write(&snap).unwrap();
+    for lang in ["en", "zh-CN"] {
+        let r: Value = serde_json::from_str(&report(dir.path(), &snap, lang, "json", &[])).unwrap();
+        assert_eq!(r["series"]["disk_await_ms"], serde_json::json!([]));
+        assert_eq!(r["series"]["net_rx_bytes_per_s"], serde_json::json!([]));
+        assert_eq!(r["series"]["net_errors_per_s"], serde_json::json!([]));
+
+        let html = report(dir.path(), &snap, lang, "html", &[]);
+        let resources = &html[html.find("<section id=\"resources\">").unwrap()..];
+        let resources = &resources[..resources.find("</section>").unwrap()];
+        let catalog = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("report-templates/i18n")
+                .join(lang)
+                .join("report.toml"),
+        )
+        .unwrap();
+        let chart: toml::Table = toml::from_str::<toml::Table>(&catalog).unwrap()["chart"]
+            .as_table()
+            .unwrap()
+            .clone();
+        let text = |key: &str| {
+            let t = chart[key].as_str().unwrap().to_owned();
+            // As the template engine escapes it.
+            t.replace('/', "&#x2f;")
+        };
+        assert!(resources.contains(&text("no_disk_latency")), "{lang}");
+        assert!(resources.contains(&text("no_network")), "{lang}");
+        assert!(!resources.contains(&text("net_errors")), "{lang}");
+        // CPU, memory and the (idle) disk's utilisation are still drawn.
+        assert_eq!(resources.matches("<svg").count(), 3, "{lang}");
+    }
 }

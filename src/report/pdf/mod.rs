@@ -123,6 +123,68 @@ mod tests {
         }
     }
 
+    /// Each chart's branches (drawn, left out with a sentence) typeset: a template
+    /// error there would only show on a customer's data.
+    #[test]
+    fn partial_series_still_render() {
+        let cpu = serde_json::json!([
+            {"t": 0.0, "user": 20.0, "system": 5.0, "iowait": 1.0, "steal": 0.0},
+            {"t": 1.0, "user": 30.0, "system": 5.0, "iowait": 2.0, "steal": 0.0},
+        ]);
+        let line = |name: &str, v: f64| serde_json::json!([name, [[0.0, v], [1.0, v * 2.0]]]);
+        let db = |target: &str| {
+            serde_json::json!({"target": target, "product": "PostgreSQL 16", "settings": [],
+                "db_time": [{"wait_class": "CPU", "aas": "1", "share_pct": 100.0, "share": "100 %"}]})
+        };
+        let models = [
+            // CPU only: no disk latency, no network; database time charted without
+            // the assessment's table, and a database with neither.
+            serde_json::json!({
+                "series": {"cpu": cpu, "db_time": [
+                    {"target": "pg3", "engine": "postgres", "classes": ["IO"],
+                     "points": [{"t": 0.0, "aas": [0.2]}, {"t": 1.0, "aas": [0.4]}]},
+                ]},
+                "databases": [{"target": "pg3", "db_time": []}, {"target": "pg4"}],
+            }),
+            // Latency of a disk with no utilisation line, traffic without errors, a
+            // target whose sessions were not charted.
+            serde_json::json!({
+                "series": {
+                    "disk_await_ms": [line("nvme0n1", 0.4)],
+                    "net_rx_bytes_per_s": [line("eth0", 3e9)],
+                    "net_tx_bytes_per_s": [],
+                },
+                "databases": [db("pg1")],
+            }),
+            // Everything, with a wait class the palette does not name and a single
+            // point of database time for another target.
+            serde_json::json!({
+                "series": {
+                    "cpu": cpu,
+                    "disk_util_pct": [line("sda", 10.0)],
+                    "disk_await_ms": [line("sda", 3.0)],
+                    "net_rx_bytes_per_s": [line("eth0", 500.0), line("eth1", 100.0)],
+                    "net_tx_bytes_per_s": [line("eth0", 900.0), line("eth1", 0.0)],
+                    "net_errors_per_s": [line("eth1", 0.01)],
+                    "db_time": [
+                        {"target": "pg1", "engine": "postgres", "classes": ["Lock", "Extension", "Odd"],
+                         "points": [{"t": 0.0, "aas": [1.0, 0.5, 0.25]}, {"t": 3.0, "aas": [0.0, 2.0, 0.0]}]},
+                        {"target": "pg2", "engine": "postgres", "classes": ["CPU"],
+                         "points": [{"t": 0.0, "aas": [1.0]}]},
+                    ],
+                },
+                "databases": [db("pg1"), db("pg2")],
+            }),
+        ];
+        for model in models {
+            for lang in [Lang::En, Lang::ZhCn] {
+                let pdf = render_json(&model, &Catalog::load(lang).unwrap())
+                    .unwrap_or_else(|e| panic!("{model}: {e:#}"));
+                assert!(pdf.starts_with(b"%PDF-"));
+            }
+        }
+    }
+
     #[test]
     fn a_template_error_names_the_file_and_line() {
         let world = ReportWorld::new(
