@@ -69,6 +69,14 @@ pub enum Command {
     /// Look inside snapshot files.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Follow one engagement in a case folder: diagnosis, plan, applied steps, the
+    /// post-optimization baseline, re-checks through the 3-month guarantee, sign-off.
+    ///
+    /// The usual order: `case init` → `case collect` → `case plan` → (apply the scripts
+    /// by hand) → `case applied` → `case optimized` → `case recheck` (by hand, or
+    /// scheduled with `case schedule`) → `case status` → `case confirm`. See docs/case.md.
+    #[command(subcommand)]
+    Case(CaseCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -399,6 +407,272 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("`{text}` must be longer than zero"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+// ---------------------------------------------------------------------------------
+// perfdiag case: one engagement (docs/case.md)
+
+const CASE_FLOW: &str = "\
+A case folder holds one engagement: case.toml (yours to edit), progress.toml (perfdiag's
+record), snapshots/, plan/, comparisons/ and logs/. Dates come from the system clock, or
+from PERFDIAG_NOW (an RFC 3339 time) in tests and when entering a case's history after
+the fact; --at back-dates a single entry.";
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = CASE_FLOW)]
+pub enum CaseCommand {
+    /// Make a case folder: case.toml with the customer, system, targets and collection.
+    ///
+    /// Database URLs are stored without a password (one with a password is refused):
+    /// the password comes from PGPASSWORD, ~/.pgpass or MYSQL_PWD, or a prompt, each
+    /// time. Example: `perfdiag case init acme-erp --customer "ACME" --system "ERP"
+    /// --engineer "Li Wei" --lang zh-CN --pg postgres://perfdiag@db01:5432/erp`
+    Init(CaseInitArgs),
+    /// Add a snapshot taken elsewhere (copied into snapshots/).
+    ///
+    /// As a diagnosis snapshot (before the optimization), or as a re-check (the same as
+    /// `case recheck DIR --snapshot FILE`). The snapshot must be of the case's host.
+    /// Example: `perfdiag case add acme-erp perfdiag-db01-20261129T080000Z.pdsnap`
+    Add(CaseAddArgs),
+    /// Collect a diagnosis snapshot with the case's targets and duration.
+    ///
+    /// Passwords as for `perfdiag collect` (never stored). Example: `perfdiag case
+    /// collect acme-erp`
+    Collect(CaseCollectArgs),
+    /// Make the plan from the latest diagnosis snapshot into DIR/plan/.
+    ///
+    /// The same files as `perfdiag plan` (plan.json, README.md, one folder per step
+    /// with apply and rollback scripts); every step starts as proposed. perfdiag runs
+    /// none of it. Example: `perfdiag case plan acme-erp`
+    Plan(CaseDirArgs),
+    /// Record that steps of the plan were applied (by id or by number).
+    ///
+    /// Example: `perfdiag case applied acme-erp 1 3 pg.config.work_mem --at 2026-12-01`
+    Applied(CaseAppliedArgs),
+    /// The optimization is complete: take the baseline snapshot and open the guarantee.
+    ///
+    /// The baseline is collected (or given with --snapshot) and compared with the
+    /// diagnosis: the gains. Steps whose findings are gone are verified. The window
+    /// lasts 3 months by default, and never longer. Example: `perfdiag case optimized
+    /// acme-erp`
+    Optimized(CaseOptimizedArgs),
+    /// Re-check: collect (or take --snapshot), compare with the baseline, judge.
+    ///
+    /// Steps are verified or regressed, KPIs judged against their noise, new heavy
+    /// queries called out, and the guarantee is holding, at risk or breached. Runs
+    /// unattended (see `case schedule`): a second run while one works fails at once,
+    /// and a run that fails is recorded as failed without changing anything else.
+    /// Example: `perfdiag case recheck acme-erp`
+    Recheck(CaseRecheckArgs),
+    /// Where the case stands: steps, days left, guarantee, KPI trends, re-checks.
+    ///
+    /// Example: `perfdiag case status acme-erp --json`
+    Status(CaseStatusArgs),
+    /// Record the customer's service confirmation (sign-off).
+    ///
+    /// Example: `perfdiag case confirm acme-erp --by "Wang Fang, IT manager"`
+    Confirm(CaseConfirmArgs),
+    /// Print the cron line, systemd units and Windows schtasks command for unattended
+    /// re-checks.
+    ///
+    /// With --install, the cron line is added to the current user's crontab (replacing
+    /// an earlier one for the same case). Example: `perfdiag case schedule acme-erp
+    /// --every 7d`
+    Schedule(CaseScheduleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaseDirArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseInitArgs {
+    /// The case folder to make (created if needed; must not hold a case).
+    pub dir: PathBuf,
+    /// The customer's name, e.g. "ACME Trading Co.".
+    #[arg(long, value_parser = no_credentials)]
+    pub customer: Option<String>,
+    /// The system looked at, e.g. "ERP production database".
+    #[arg(long, value_parser = no_credentials)]
+    pub system: Option<String>,
+    /// The engineer in charge.
+    #[arg(long, value_parser = no_credentials)]
+    pub engineer: Option<String>,
+    /// Language of the terminal output and reports [default: from the system locale].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// The kind of work the databases do [default: detected from the statement mix].
+    #[arg(long, value_enum)]
+    pub workload: Option<WorkloadArg>,
+    /// The host also runs other services (application server, other databases).
+    #[arg(long)]
+    pub shared_host: bool,
+    /// A PostgreSQL server (repeatable), without a password:
+    /// `postgres://USER@HOST:5432/DB`.
+    #[arg(long = "pg", value_name = "URL", value_parser = parse_pg_stored)]
+    pub postgres: Vec<String>,
+    /// A MySQL or MariaDB server (repeatable), without a password:
+    /// `mysql://USER@HOST:3306/DB`.
+    #[arg(long = "mysql", value_name = "URL", value_parser = parse_mysql_stored)]
+    pub mysql: Vec<String>,
+    /// How long each collection of the case samples [default: 60s].
+    #[arg(long, value_parser = duration_text)]
+    pub duration: Option<String>,
+    /// Time between samples [default: 1s].
+    #[arg(long, value_parser = duration_text)]
+    pub interval: Option<String>,
+}
+
+/// What a collection of the case may change from case.toml.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Collection")]
+pub struct CaseSampling {
+    /// How long to sample [default: case.toml's collection.duration].
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Time between samples [default: case.toml's collection.interval].
+    #[arg(long, value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CaseRole {
+    /// Before the optimization: what the plan is made from.
+    Diagnosis,
+    /// A follow-up after the optimization, judged against the baseline.
+    Recheck,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseAddArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// The snapshot file to add.
+    pub snapshot: PathBuf,
+    #[arg(long, value_enum, default_value = "diagnosis")]
+    pub role: CaseRole,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseCollectArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub sampling: CaseSampling,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseAppliedArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// Steps applied: ids (`pg.config.work_mem`) or numbers as in the plan folder (`3`).
+    #[arg(required = true, value_name = "STEP")]
+    pub steps: Vec<String>,
+    /// When they were applied: `2026-12-01` or `2026-12-01T22:30:00+08:00` [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseOptimizedArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// When the optimization was complete: the window opens [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the guarantee ends [default and latest: 3 months after --at].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The post-optimization baseline snapshot, taken elsewhere [default: collect one now].
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub sampling: CaseSampling,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseRecheckArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// A re-check snapshot taken elsewhere [default: collect one now, with the case's
+    /// targets].
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Append the outcome to DIR/logs/recheck.log (what scheduled runs use).
+    #[arg(long)]
+    pub log: bool,
+    #[command(flatten)]
+    pub sampling: CaseSampling,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseStatusArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// Print the whole status as JSON (docs/case.md describes it).
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the text [default: the case's].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseConfirmArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// Who confirmed the service, e.g. "Wang Fang, IT manager, ACME".
+    #[arg(long, value_parser = no_credentials)]
+    pub by: String,
+    /// When [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseScheduleArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// How often: `7d` (weekly), `1d`, `12h`, `2w`.
+    #[arg(long, value_parser = crate::case::schedule::parse_every)]
+    pub every: crate::case::schedule::Every,
+    /// Time of day of the runs, HH:MM (only the minute counts for hourly runs).
+    #[arg(long, value_parser = crate::case::schedule::parse_time_of_day, default_value = "03:17")]
+    pub time: (u32, u32),
+    /// Add the cron line to the current user's crontab.
+    #[arg(long)]
+    pub install: bool,
+}
+
+/// A database URL for case.toml: parsed, and refused when it holds a password.
+fn stored_url(engine: Engine, text: &str) -> Result<String, String> {
+    let target = DbTarget::parse(engine, text).map_err(|e| e.to_string())?;
+    if target.has_password() {
+        return Err(format!(
+            "this URL holds a password, and a case never stores one: give it without ({} is \
+             used instead, or a prompt)",
+            crate::case::config::password_sources(engine)
+        ));
+    }
+    Ok(target.label().to_owned())
+}
+
+fn parse_pg_stored(text: &str) -> Result<String, String> {
+    stored_url(Engine::Postgres, text)
+}
+
+fn parse_mysql_stored(text: &str) -> Result<String, String> {
+    stored_url(Engine::Mysql, text)
+}
+
+/// A duration kept as written, once checked.
+fn duration_text(text: &str) -> Result<String, String> {
+    parse_duration(text).map(|_| text.trim().to_owned())
 }
 
 #[cfg(test)]

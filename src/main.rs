@@ -4,6 +4,7 @@
 //! `perfdiag-analyzers` crate (snapshot → assessment), `perfdiag-advice` (assessment →
 //! plan), `report` (everything → HTML/JSON). `commands` wires them to the CLI.
 
+mod case;
 mod cli;
 mod collection;
 mod commands;

@@ -1,6 +1,7 @@
 //! The CLI verbs, each in its own file.
 
 mod analyze;
+mod case;
 mod collect;
 mod diagnose;
 mod inspect;
@@ -34,6 +35,7 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Analyze(args) => analyze::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Snapshot(SnapshotCommand::Inspect { file, json }) => inspect::run(&file, json),
+        Command::Case(command) => case::run(&command),
     }
 }
 

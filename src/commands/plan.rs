@@ -61,7 +61,7 @@ fn check_output_dir(dir: &Path) -> Result<()> {
 
 /// Writes everything into `dir` (which exists and is empty) and returns the paths
 /// written, in order.
-fn write_plan(
+pub(super) fn write_plan(
     dir: &Path,
     plan: &Plan,
     c: &Catalog,
