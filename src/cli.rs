@@ -468,6 +468,12 @@ pub enum CaseCommand {
     ///
     /// Example: `perfdiag case status acme-erp --json`
     Status(CaseStatusArgs),
+    /// Write the engagement report: diagnosis, plan and when each step was applied,
+    /// KPIs before → after → now, verified gains, open regressions, days left, sign-off.
+    ///
+    /// HTML, PDF or JSON (docs/engagement-report.md), in the case's language.
+    /// Example: `perfdiag case report acme-erp -o acme-erp.pdf`
+    Report(CaseReportArgs),
     /// Record the customer's service confirmation (sign-off).
     ///
     /// Example: `perfdiag case confirm acme-erp --by "Wang Fang, IT manager"`
@@ -618,6 +624,21 @@ pub struct CaseStatusArgs {
     #[arg(long)]
     pub json: bool,
     /// Language of the text [default: the case's].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseReportArgs {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// File to write [default: DIR/engagement-report.html, .pdf or .json].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// [default: from the extension of --output (.pdf, .json), else html]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Language of the report [default: the case's].
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
 }

@@ -10,6 +10,7 @@ mod collection;
 mod commands;
 mod compare_summary;
 mod databases;
+mod engagement;
 mod output;
 mod report;
 mod summary;

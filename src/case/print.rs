@@ -41,7 +41,7 @@ pub fn kpi_value(v: f64, unit: Unit) -> String {
     }
 }
 
-fn kpi_label(id: &str, subject: Option<&str>, c: &Catalog) -> String {
+pub fn kpi_label(id: &str, subject: Option<&str>, c: &Catalog) -> String {
     let label = c
         .get(&format!("compare.kpi.{id}"))
         .map_or_else(|| id.to_owned(), str::to_owned);

@@ -42,6 +42,7 @@ pub fn run(command: &CaseCommand) -> Result<Outcome> {
         CaseCommand::Optimized(args) => optimized(args),
         CaseCommand::Recheck(args) => recheck(args),
         CaseCommand::Status(args) => status(args),
+        CaseCommand::Report(args) => super::case_report::run(args),
         CaseCommand::Confirm(args) => confirm(args),
         CaseCommand::Schedule(args) => schedule(args),
     }
@@ -329,7 +330,7 @@ fn analysis_args(case: &Case) -> AnalysisArgs {
 }
 
 /// The baseline thresholds and options of the analyzers, from case.toml.
-fn analysis(case: &Case) -> Result<(Baseline, Options)> {
+pub(super) fn analysis(case: &Case) -> Result<(Baseline, Options)> {
     let c = &case.config;
     let baseline = match &c.file.baseline {
         Some(path) => Baseline::from_file(&case.dir.join(path))?,

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod case;
+mod case_report;
 mod collect;
 mod diagnose;
 mod inspect;

@@ -185,7 +185,7 @@ fn throughput_unit(max: f64) -> (f64, &'static str) {
 
 /// The top of a value axis: a round value (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ)
 /// at least 5 % above the highest value, so a peak does not run along the frame.
-fn axis_top(peak: f64) -> f64 {
+pub(crate) fn axis_top(peak: f64) -> f64 {
     nice_max(peak * 1.05)
 }
 
@@ -362,7 +362,7 @@ fn time_chart(
 
 /// A value axis label with as many decimals as the axis' scale needs: `80`, `2.5`,
 /// `0.25` (one decimal below the axis' top magnitude, none from 10 up).
-fn axis_number(y: f64, ymax: f64) -> String {
+pub(crate) fn axis_number(y: f64, ymax: f64) -> String {
     let magnitude = if ymax > 0.0 {
         ymax.log10().floor()
     } else {

@@ -17,7 +17,7 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: [(&str, &str); 15] = templates!(
+pub(crate) const TEMPLATES: [(&str, &str); 15] = templates!(
     "report.html.j2",
     "sections/cover.html.j2",
     "sections/summary.html.j2",
@@ -34,7 +34,7 @@ const TEMPLATES: [(&str, &str); 15] = templates!(
     "sections/appendix.html.j2",
     "sections/confirmation.html.j2",
 );
-const CSS: &str = include_str!("../../report-templates/html/style.css");
+pub(crate) const CSS: &str = include_str!("../../report-templates/html/style.css");
 
 pub fn render(report: &Report, catalog: &Catalog) -> Result<String> {
     let mut env = Environment::new();

@@ -27,15 +27,43 @@ pub fn render(report: &Report, catalog: &Catalog) -> Result<Vec<u8>> {
 
 /// The PDF of a report model given as JSON.
 pub fn render_json(model: &serde_json::Value, catalog: &Catalog) -> Result<Vec<u8>> {
-    let world = ReportWorld::new(
+    compile(
         &templates::ALL,
         templates::MAIN,
         vec![
             ("/model.json", serde_json::to_vec(model)?),
             ("/messages.json", serde_json::to_vec(catalog.messages())?),
         ],
-        fonts::all(),
-    )?;
+    )
+}
+
+/// The PDF of an engagement report (`src/engagement/`) given as JSON: `engagement.typ`
+/// reads it from `/engagement.json`; its diagnosis goes in `/model.json`, where the
+/// report's own findings, plan and appendix sections read it.
+pub fn render_engagement_json(model: &serde_json::Value, catalog: &Catalog) -> Result<Vec<u8>> {
+    let diagnosis = model
+        .get("diagnosis")
+        .filter(|d| d.is_object())
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    let sources: Vec<(&str, &str)> = templates::ALL
+        .iter()
+        .chain(&templates::ENGAGEMENT)
+        .copied()
+        .collect();
+    compile(
+        &sources,
+        templates::ENGAGEMENT_MAIN,
+        vec![
+            ("/model.json", serde_json::to_vec(&diagnosis)?),
+            ("/engagement.json", serde_json::to_vec(model)?),
+            ("/messages.json", serde_json::to_vec(catalog.messages())?),
+        ],
+    )
+}
+
+fn compile(sources: &[(&str, &str)], main: &str, files: Vec<(&str, Vec<u8>)>) -> Result<Vec<u8>> {
+    let world = ReportWorld::new(sources, main, files, fonts::all())?;
     let compiled = typst::compile::<PagedDocument>(&world);
     // A font the templates name and the binary lacks only warns and prints boxes:
     // for a report a customer signs, that is a failure.
@@ -182,6 +210,15 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{model}: {e:#}"));
                 assert!(pdf.starts_with(b"%PDF-"));
             }
+        }
+    }
+
+    #[test]
+    fn an_empty_engagement_model_still_renders() {
+        for lang in [Lang::En, Lang::ZhCn] {
+            let pdf = render_engagement_json(&serde_json::json!({}), &Catalog::load(lang).unwrap())
+                .unwrap();
+            assert!(pdf.starts_with(b"%PDF-"));
         }
     }
 

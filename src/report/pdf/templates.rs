@@ -32,3 +32,9 @@ pub const ALL: [(&str, &str); 17] = templates!(
     "sections/appendix.typ",
     "sections/confirmation.typ",
 );
+
+pub const ENGAGEMENT_MAIN: &str = "/engagement.typ";
+
+/// The engagement report's own templates; it reuses [`ALL`]'s lib, charts and the
+/// findings and plan sections.
+pub const ENGAGEMENT: [(&str, &str); 2] = templates!("engagement.typ", "sections/engagement.typ",);
