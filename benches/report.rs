@@ -326,6 +326,7 @@ fn renderers(c: &mut Criterion) {
         // PERFDIAG_BENCH_OUT=DIR keeps the outputs, to look at the large case.
         if let Some(dir) = std::env::var_os("PERFDIAG_BENCH_OUT") {
             let dir = std::path::Path::new(&dir);
+            std::fs::create_dir_all(dir).expect("PERFDIAG_BENCH_OUT is a folder perfdiag can make");
             let started = std::time::Instant::now();
             let html = report::html::render(&report, &catalog).unwrap();
             let html_time = started.elapsed();
