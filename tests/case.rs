@@ -944,6 +944,22 @@ fn the_engagement_report_tells_the_whole_story_after_a_regression() {
     assert!(!html.contains("[["), "a catalog key is missing");
     assert!(html.contains("Engagement report"));
     assert!(html.contains("ACME"));
+    // Every link to a step's scripts has its target in the appendix.
+    let link = "href=\"#step-";
+    for (i, _) in html.match_indices(link) {
+        let number: String = html[i + link.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert!(
+            html.contains(&format!("id=\"step-{number}\"")),
+            "no target for #step-{number}"
+        );
+    }
+    assert!(
+        html.contains("href=\"#step-"),
+        "the plan links to its scripts"
+    );
     // The steps, verified and regressed, with their dates.
     let steps = &html[html.find("id=\"steps\"").unwrap()..html.find("id=\"kpis\"").unwrap()];
     assert!(steps.contains("os.thp.disable"), "{steps}");
