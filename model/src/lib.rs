@@ -13,6 +13,7 @@ mod parquet_io;
 pub mod plan;
 pub mod snapshot;
 pub mod table;
+pub mod target;
 
 pub use assessment::{
     Assessment, Comparison, Correlation, Dimension, DimensionScore, Evidence, Finding, FindingRef,

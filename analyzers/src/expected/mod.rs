@@ -401,23 +401,10 @@ pub(crate) fn judge(
 /// True when a target labelled `label` (`postgres://user@host:port/db`) runs on the
 /// host named `hostname`: only then is the host's RAM the database server's.
 pub(crate) fn is_local(label: &str, hostname: &str) -> bool {
-    let host = url_host(label);
-    host.is_empty()
-        || host.starts_with('/')
-        || matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
-        || host.eq_ignore_ascii_case(hostname)
+    perfdiag_model::target::is_local(label, Some(hostname))
 }
 
-/// The host part of a `scheme://user@host:port/db` label.
-pub(crate) fn url_host(label: &str) -> &str {
-    let rest = label.split_once("://").map_or(label, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if host_port.starts_with('[') {
-        return host_port.split_inclusive(']').next().unwrap_or(host_port);
-    }
-    host_port.split(':').next().unwrap_or_default()
-}
+pub(crate) use perfdiag_model::target::url_host;
 
 #[cfg(test)]
 mod tests {

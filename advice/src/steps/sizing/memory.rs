@@ -5,6 +5,7 @@
 //! are read here, as the formulas of docs/tuning.md use them.
 
 use perfdiag_model::facts::{MysqlFacts, PostgresFacts};
+use perfdiag_model::target::is_local;
 
 use super::{GIB, ceil_clean, short, size};
 
@@ -258,24 +259,6 @@ fn mysql_memory(facts: &MysqlFacts) -> DbMemory {
     }
 }
 
-/// True when the target labelled `label` runs on the host the snapshot describes: only
-/// then does its memory count against this host's RAM. The analyzers' test
-/// (`expected::is_local`): a socket, a loopback address or the host's own name.
-fn on_this_host(label: &str, hostname: Option<&str>) -> bool {
-    let rest = label.split_once("://").map_or(label, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host_port.starts_with('[') {
-        host_port.split_inclusive(']').next().unwrap_or(host_port)
-    } else {
-        host_port.split(':').next().unwrap_or_default()
-    };
-    host.is_empty()
-        || host.starts_with('/')
-        || matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
-        || hostname.is_some_and(|h| host.eq_ignore_ascii_case(h))
-}
-
 /// The databases on this host (named `hostname`), each with the memory it needs.
 pub(in crate::steps) fn local_databases(
     hostname: Option<&str>,
@@ -284,12 +267,12 @@ pub(in crate::steps) fn local_databases(
 ) -> Vec<DbMemory> {
     postgres
         .iter()
-        .filter(|f| on_this_host(&f.target, hostname))
+        .filter(|f| is_local(&f.target, hostname))
         .map(pg_memory)
         .chain(
             mysql
                 .iter()
-                .filter(|f| on_this_host(&f.target, hostname))
+                .filter(|f| is_local(&f.target, hostname))
                 .map(mysql_memory),
         )
         .collect()
@@ -581,12 +564,6 @@ pub(in crate::steps) mod tests {
 
     #[test]
     fn only_databases_on_this_host_count() {
-        assert!(on_this_host("postgres://app@localhost/erp", Some("db1")));
-        assert!(on_this_host("postgres://app@DB1:5432/erp", Some("db1")));
-        assert!(on_this_host("postgres:///erp", None));
-        assert!(on_this_host("mysql://root@[::1]:3306", None));
-        assert!(!on_this_host("postgres://app@db2/erp", Some("db1")));
-        assert!(!on_this_host("postgres://app@db1/erp", None));
         let postgres = [
             pg("postgres://app@localhost/erp", Some(40)),
             pg("postgres://app@db2/crm", Some(900)),
