@@ -2,7 +2,6 @@
 
 mod analyze;
 mod case;
-mod case_report;
 mod collect;
 mod diagnose;
 mod inspect;

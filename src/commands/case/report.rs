@@ -4,16 +4,16 @@
 
 use anyhow::{Context, Result};
 
-use super::report::format_of;
-use super::{Outcome, write_file};
 use crate::case::Case;
 use crate::case::clock::Clock;
 use crate::case::status::CaseStatus;
 use crate::cli::{CaseReportArgs, ReportFormat};
+use crate::commands::report::format_of;
+use crate::commands::{Outcome, write_file};
 use crate::engagement::{self, EngagementReport};
 use crate::report::{Catalog, Engagement, Report, pdf};
 
-pub fn run(args: &CaseReportArgs) -> Result<Outcome> {
+pub(super) fn run(args: &CaseReportArgs) -> Result<Outcome> {
     let clock = Clock::from_env()?;
     let case = Case::open(&args.dir)?;
     let status = CaseStatus::of(&case, clock.now())?;
@@ -49,7 +49,7 @@ fn diagnosis(case: &Case, status: &CaseStatus, catalog: &Catalog) -> Result<Opti
         return Ok(None);
     };
     let snapshot = case.read_snapshot(&entry.snapshot)?;
-    let (baseline, options) = super::case::analysis(case)?;
+    let (baseline, options) = super::analysis(case)?;
     let assessment = perfdiag_analyzers::assess_with(&snapshot, &baseline, &options)
         .context("assessing the diagnosis snapshot")?;
     let engagement = Engagement {
