@@ -67,6 +67,29 @@ pub mod tables {
     pub const MYSQL_TABLES: &str = "mysql_tables";
     /// Per-index facts (usage, redundancy).
     pub const MYSQL_INDEXES: &str = "mysql_indexes";
+
+    /// SQL Server requests sampled every tick (`sys.dm_exec_requests` with sessions,
+    /// waits and blocking). Columns (docs/mssql.md): ts (timestamp), target,
+    /// session_id, database, login, host, program, status, command, wait_type,
+    /// wait_class, wait_time_ms, wait_resource, blocking_session_id, cpu_time_ms,
+    /// elapsed_ms, logical_reads, open_transactions, query_hash, statement.
+    pub const MSSQL_SESSIONS: &str = "mssql_sessions";
+    /// `sys.dm_exec_query_stats`, the union of the top N by CPU, duration and
+    /// logical reads. Columns: target, query_hash, fingerprint_id, database, query
+    /// (literals masked), calls, total_ms, total_cpu_ms, logical_reads,
+    /// physical_reads, logical_writes, rows, over_window (bool: the numbers are the
+    /// window's, end minus start; else since `cached_at`), cached_at (timestamp).
+    pub const MSSQL_STATEMENTS: &str = "mssql_statements";
+    /// `sys.dm_db_missing_index_details` with its group stats. Columns: target,
+    /// database, schema, table, equality_columns, inequality_columns,
+    /// included_columns, user_seeks, user_scans, avg_total_user_cost,
+    /// avg_user_impact, improvement (seeks+scans × cost × impact).
+    pub const MSSQL_MISSING_INDEXES: &str = "mssql_missing_indexes";
+    /// `sys.dm_db_index_usage_stats` of the connected database's indexes with their
+    /// size. Columns: target, database, schema, table, index, type_desc,
+    /// is_unique, is_primary_key, key_columns, user_seeks, user_scans, user_lookups,
+    /// user_updates, size_bytes, rows.
+    pub const MSSQL_INDEXES: &str = "mssql_indexes";
 }
 
 /// Facts document names.
@@ -78,4 +101,6 @@ pub mod facts_names {
     pub const POSTGRES: &str = "postgres";
     /// `Vec<MysqlFacts>`, one per MySQL/MariaDB target.
     pub const MYSQL: &str = "mysql";
+    /// `Vec<MssqlFacts>`, one per SQL Server target.
+    pub const MSSQL: &str = "mssql";
 }

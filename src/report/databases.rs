@@ -2,7 +2,7 @@
 //! matter most, and where its time went (average active sessions by wait class).
 
 use perfdiag_model::facts::mysql::MysqlFlavor;
-use perfdiag_model::facts::{MysqlFacts, PostgresFacts};
+use perfdiag_model::facts::{MssqlFacts, MysqlFacts, PostgresFacts};
 use perfdiag_model::{Assessment, Snapshot, facts_names};
 use serde::Serialize;
 
@@ -32,9 +32,23 @@ const PG_SETTINGS: [&str; 18] = [
     "log_min_duration_statement",
 ];
 
+/// SQL Server configuration options shown in the inventory (`sys.configurations`),
+/// in this order: memory, parallelism, plan cache, then what should stay off.
+const MSSQL_OPTIONS: [&str; 9] = [
+    "max server memory (MB)",
+    "min server memory (MB)",
+    "max degree of parallelism",
+    "cost threshold for parallelism",
+    "optimize for ad hoc workloads",
+    "max worker threads",
+    "priority boost",
+    "lightweight pooling",
+    "xp_cmdshell",
+];
+
 #[derive(Debug, Serialize)]
 pub struct DatabaseView {
-    /// `postgres` or `mysql`.
+    /// `postgres`, `mysql` or `mssql`.
     pub engine: String,
     /// e.g. "PostgreSQL 15.19", "MariaDB 10.11.6".
     pub product: String,
@@ -150,7 +164,72 @@ pub fn build(
             target: f.target,
         });
     }
+    let ms: Vec<MssqlFacts> = snapshot.fact(facts_names::MSSQL)?.unwrap_or_default();
+    for f in ms {
+        let mut settings: Vec<(String, String)> = MSSQL_OPTIONS
+            .iter()
+            .filter_map(|name| {
+                let c = f.configuration(name)?;
+                let shown = match (*name, c.value_in_use) {
+                    (n, v) if n.ends_with("(MB)") => format::bytes((v.max(0) as u64) << 20),
+                    (_, v) if v == c.value => v.to_string(),
+                    // Configured but not yet in effect (RECONFIGURE or a restart due).
+                    (_, v) => format!("{v} → {}", c.value),
+                };
+                Some(((*name).to_owned(), shown))
+            })
+            .collect();
+        if !f.tempdb_files.is_empty() {
+            let data = f
+                .tempdb_files
+                .iter()
+                .filter(|t| t.type_desc == "ROWS")
+                .count();
+            settings.push(("tempdb data files".to_owned(), data.to_string()));
+        }
+        let detail = [f.edition.clone(), f.host_platform.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+        out.push(DatabaseView {
+            engine: "mssql".to_owned(),
+            product: mssql_product(&f).unwrap_or_else(|| format!("SQL Server {}", unknown())),
+            version_detail: (!detail.is_empty()).then_some(detail),
+            uptime: uptime(f.uptime_secs),
+            settings,
+            db_time: db_time(assessment, &f.target),
+            target: f.target,
+        });
+    }
     Ok(out)
+}
+
+/// `SQL Server 2019 15.0.4322.2 CU22`: the release year from the major version, the
+/// build, and the update level (or the product level: RTM, SP3).
+fn mssql_product(f: &MssqlFacts) -> Option<String> {
+    let build = f.product_version.as_deref()?;
+    let year = match f.major_version()? {
+        11 => "2012",
+        12 => "2014",
+        13 => "2016",
+        14 => "2017",
+        15 => "2019",
+        16 => "2022",
+        17 => "2025",
+        _ => "",
+    };
+    let level = f
+        .product_update_level
+        .as_deref()
+        .or(f.product_level.as_deref())
+        .unwrap_or_default();
+    let product = ["SQL Server", year, build, level]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(product)
 }
 
 /// The version number alone: `15.4` from `version()`'s "PostgreSQL 15.4 (Debian
@@ -214,5 +293,29 @@ mod tests {
         assert_eq!(pg_version(None, Some(150_004)).as_deref(), Some("15.4"));
         assert_eq!(pg_version(None, Some(90_624)).as_deref(), Some("9.6.24"));
         assert_eq!(pg_version(None, None), None);
+    }
+
+    #[test]
+    fn the_sql_server_product_names_its_release_and_update() {
+        let f = MssqlFacts {
+            product_version: Some("15.0.4322.2".into()),
+            product_level: Some("RTM".into()),
+            product_update_level: Some("CU22".into()),
+            ..MssqlFacts::default()
+        };
+        assert_eq!(
+            mssql_product(&f).as_deref(),
+            Some("SQL Server 2019 15.0.4322.2 CU22")
+        );
+        let rtm = MssqlFacts {
+            product_version: Some("16.0.1000.6".into()),
+            product_level: Some("RTM".into()),
+            ..MssqlFacts::default()
+        };
+        assert_eq!(
+            mssql_product(&rtm).as_deref(),
+            Some("SQL Server 2022 16.0.1000.6 RTM")
+        );
+        assert_eq!(mssql_product(&MssqlFacts::default()), None);
     }
 }

@@ -1,5 +1,5 @@
 //! Top sessions and blocking chains, from the sessions sampled every tick
-//! (`pg_sessions`, `mysql_sessions`).
+//! (`pg_sessions`, `mysql_sessions`, `mssql_sessions`).
 //!
 //! A session is one process id (PostgreSQL pid, MySQL thread id) of one target over
 //! the window: the sessions that ran, waited or held a transaction the longest come
@@ -26,7 +26,7 @@ const TEXT_CHARS: usize = 300;
 #[derive(Debug, Serialize)]
 pub struct SessionsView {
     pub target: String,
-    /// `postgres` or `mysql`.
+    /// `postgres`, `mysql` or `mssql`.
     pub engine: String,
     /// Samples (ticks) with at least one active session.
     pub samples: usize,
@@ -238,6 +238,63 @@ fn mysql_samples(t: &Table) -> Vec<(String, Sample)> {
         .collect()
 }
 
+/// SQL Server requests: a session is a `session_id`; its wait is the wait class and
+/// type (`Lock: LCK_M_X`), its blocker `blocking_session_id` (0 is none).
+fn mssql_samples(t: &Table) -> Vec<(String, Sample)> {
+    let (target, ts, id) = (
+        strings(t, "target"),
+        timestamps(t, "ts"),
+        ints(t, "session_id"),
+    );
+    let (login, db, host, program, status, command, wait_type, wait_class, statement) = (
+        strings(t, "login"),
+        strings(t, "database"),
+        strings(t, "host"),
+        strings(t, "program"),
+        strings(t, "status"),
+        strings(t, "command"),
+        strings(t, "wait_type"),
+        strings(t, "wait_class"),
+        strings(t, "statement"),
+    );
+    let (elapsed, wait_ms, blocker) = (
+        ints(t, "elapsed_ms"),
+        ints(t, "wait_time_ms"),
+        ints(t, "blocking_session_id"),
+    );
+    let ms = |v: Option<i64>| v.map(|v| v as f64);
+    (0..t.rows())
+        .filter_map(|i| {
+            let state = match (&status[i], &command[i]) {
+                (Some(s), Some(c)) => Some(format!("{s} ({c})")),
+                (s, c) => s.clone().or_else(|| c.clone()),
+            };
+            let wait = wait_type[i]
+                .as_deref()
+                .map(|w| match wait_class[i].as_deref() {
+                    Some(class) => format!("{class}: {w}"),
+                    None => w.to_owned(),
+                });
+            let sample = Sample {
+                ts: ts[i]?,
+                id: id[i]?,
+                user: login[i].clone(),
+                database: db[i].clone(),
+                client: host[i].clone(),
+                application: program[i].clone(),
+                state,
+                wait,
+                running_ms: ms(elapsed[i]),
+                xact_ms: None,
+                state_ms: ms(wait_ms[i]),
+                blocked_by: blocker[i].filter(|b| *b > 0).into_iter().collect(),
+                query: statement[i].clone(),
+            };
+            Some((target[i].clone()?, sample))
+        })
+        .collect()
+}
+
 pub fn build(snapshot: &Snapshot, c: &Catalog) -> Vec<SessionsView> {
     let interval_s = snapshot.manifest().window.interval_ms as f64 / 1000.0;
     let mut out = Vec::new();
@@ -248,6 +305,7 @@ pub fn build(snapshot: &Snapshot, c: &Catalog) -> Vec<SessionsView> {
             pg_samples as fn(&Table) -> Vec<(String, Sample)>,
         ),
         (tables::MYSQL_SESSIONS, "mysql", mysql_samples),
+        (tables::MSSQL_SESSIONS, "mssql", mssql_samples),
     ] {
         let Some(t) = snapshot.table(table) else {
             continue;
@@ -573,5 +631,42 @@ mod tests {
         );
         assert!(top[0].blocked);
         assert_eq!(top[0].wait.as_deref(), Some("Lock: transactionid"));
+    }
+
+    #[test]
+    fn sql_server_requests_become_sessions_with_their_blockers() {
+        use perfdiag_model::col;
+        let ts = 1_764_684_000_000_000_i64;
+        let t = Table::new()
+            .with("ts", col::timestamp([Some(ts), Some(ts)]))
+            .with(
+                "target",
+                col::utf8([Some("mssql://db01"), Some("mssql://db01")]),
+            )
+            .with("session_id", col::i64([Some(53), Some(61)]))
+            .with("login", col::utf8([Some("erp"), Some("erp")]))
+            .with("status", col::utf8([Some("sleeping"), Some("suspended")]))
+            .with(
+                "command",
+                col::utf8([Some("AWAITING COMMAND"), Some("UPDATE")]),
+            )
+            .with("wait_type", col::utf8([None, Some("LCK_M_X")]))
+            .with("wait_class", col::utf8([None, Some("Lock")]))
+            .with("wait_time_ms", col::i64([None, Some(4200)]))
+            .with("blocking_session_id", col::i64([Some(0), Some(53)]))
+            .with("elapsed_ms", col::i64([Some(90_000), Some(4300)]));
+        let samples = mssql_samples(&t);
+        assert_eq!(samples.len(), 2);
+        let (target, blocker) = &samples[0];
+        assert_eq!(target, "mssql://db01");
+        assert!(blocker.blocked_by.is_empty(), "0 is no blocker");
+        let waiter = &samples[1].1;
+        assert_eq!(waiter.blocked_by, [53]);
+        assert_eq!(waiter.wait.as_deref(), Some("Lock: LCK_M_X"));
+        assert_eq!(waiter.state.as_deref(), Some("suspended (UPDATE)"));
+        let c = Catalog::load(Lang::En).unwrap();
+        let samples: Vec<Sample> = samples.into_iter().map(|(_, s)| s).collect();
+        let chains = chains(&samples, 1.0, &c);
+        assert_eq!((chains[0].root, chains[0].blocked), (53, 1));
     }
 }

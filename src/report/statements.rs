@@ -192,7 +192,7 @@ struct Layout {
     rows: &'static str,
 }
 
-const LAYOUTS: [Layout; 2] = [
+const LAYOUTS: [Layout; 3] = [
     Layout {
         table: tables::PG_STATEMENTS,
         engine: "postgres",
@@ -212,6 +212,17 @@ const LAYOUTS: [Layout; 2] = [
         total_ms: "total_ms",
         mean_ms: "avg_ms",
         rows: "rows_sent",
+    },
+    Layout {
+        table: tables::MSSQL_STATEMENTS,
+        engine: "mssql",
+        id: "query_hash",
+        text: "query",
+        database: "database",
+        total_ms: "total_ms",
+        // Not in the table: total over calls.
+        mean_ms: "mean_ms",
+        rows: "rows",
     },
 ];
 
@@ -243,7 +254,15 @@ fn rows_of(t: &Table, l: &Layout, findings: &[Finding], c: &Catalog) -> Vec<Stat
     );
     let (examined, blocks_read, temp_blocks, tmp_disk, no_index) = (
         numbers(t, "rows_examined"),
-        numbers(t, "shared_blks_read"),
+        // 8 kB pages read from disk, in both engines.
+        numbers(
+            t,
+            if l.engine == "mssql" {
+                "physical_reads"
+            } else {
+                "shared_blks_read"
+            },
+        ),
         numbers(t, "temp_blks_written"),
         numbers(t, "tmp_disk_tables"),
         numbers(t, "no_index_used"),
