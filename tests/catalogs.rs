@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 const LANGS: [&str; 2] = ["en", "zh-CN"];
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
     "rules.toml",
     "rules-postgres.toml",
     "rules-mysql.toml",
+    "rules-mssql.toml",
     "rules-sql.toml",
 ];
 

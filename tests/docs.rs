@@ -7,7 +7,8 @@ use std::path::Path;
 use perfdiag_analyzers::{Baseline, Direction};
 use perfdiag_model::{Unit, Value};
 
-/// A language's rule catalogs (host, PostgreSQL, MySQL, SQL anti-patterns) as one table.
+/// A language's rule catalogs (host, PostgreSQL, MySQL, SQL Server, SQL anti-patterns) as
+/// one table.
 fn catalog(lang: &str) -> toml::Table {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("report-templates/i18n")
@@ -16,6 +17,7 @@ fn catalog(lang: &str) -> toml::Table {
         "rules.toml",
         "rules-postgres.toml",
         "rules-mysql.toml",
+        "rules-mssql.toml",
         "rules-sql.toml",
     ]
     .iter()

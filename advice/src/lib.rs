@@ -64,6 +64,11 @@ pub fn plan(assessment: &Assessment, snapshot: &Snapshot) -> Plan {
             .ok()
             .flatten()
             .unwrap_or_default(),
+        mssql: snapshot
+            .fact(facts_names::MSSQL)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
     };
     let mut ranked: Vec<Ranked> = steps::registry()
         .filter_map(|def| {
@@ -198,7 +203,7 @@ fn executable_lines(script: &Script) -> Vec<&str> {
 fn changes_settings(script: &Script) -> bool {
     executable_lines(script).iter().any(|line| {
         let upper = line.to_ascii_uppercase();
-        ["ALTER SYSTEM", "SET GLOBAL", "SET PERSIST"]
+        ["ALTER SYSTEM", "SET GLOBAL", "SET PERSIST", "SP_CONFIGURE"]
             .iter()
             .any(|k| upper.contains(k))
     })

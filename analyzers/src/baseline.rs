@@ -23,6 +23,8 @@ const BUILTIN_TOML: &str = concat!(
     "\n",
     include_str!("../baselines/mysql.toml"),
     "\n",
+    include_str!("../baselines/mssql.toml"),
+    "\n",
     include_str!("../baselines/sql.toml"),
 );
 const BUILTIN_ORIGIN: &str = "builtin (analyzers/baselines/*.toml)";

@@ -20,6 +20,10 @@ const MYSQL_LOCK_STATES: [&str; 5] = [
     "Locked",
 ];
 
+/// SQL Server request statuses that count as database time (`sys.dm_exec_requests`):
+/// `sleeping` and `background` do not.
+const MSSQL_ACTIVE_STATUSES: [&str; 3] = ["running", "runnable", "suspended"];
+
 /// AAS by wait class for every sampled database target; empty when none was sampled.
 pub fn compute(snapshot: &Snapshot) -> Result<Vec<WaitClassLoad>, AnalyzeError> {
     let window = &snapshot.manifest().window;
@@ -57,6 +61,18 @@ pub fn compute(snapshot: &Snapshot) -> Result<Vec<WaitClassLoad>, AnalyzeError> 
         .then(lit("Lock"))
         .otherwise(lit("Running"));
         out.extend(loads(df, "mysql", active, class, samples)?);
+    }
+    if let Some(df) = frame(snapshot, tables::MSSQL_SESSIONS, &["status", "wait_class"])? {
+        // User requests that are running, runnable (waiting for a scheduler) or
+        // suspended (waiting); a request without a wait is on a CPU or queued for
+        // one, which is CPU time too.
+        let active = MSSQL_ACTIVE_STATUSES
+            .iter()
+            .fold(lit(false), |acc, s| acc.or(col("status").eq(lit(*s))));
+        let class = when(col("wait_class").is_null())
+            .then(lit("CPU"))
+            .otherwise(col("wait_class"));
+        out.extend(loads(df, "mssql", active, class, samples)?);
     }
     Ok(out)
 }
@@ -215,6 +231,34 @@ mod tests {
         let lock = loads.iter().find(|l| l.wait_class == "Lock").unwrap();
         let running = loads.iter().find(|l| l.wait_class == "Running").unwrap();
         assert_eq!((lock.aas, running.aas), (0.5, 0.25));
+    }
+
+    #[test]
+    fn mssql_requests_by_wait_class_and_background_tasks_do_not_count() {
+        let rows = [
+            ("suspended", Some("Lock")),
+            ("suspended", Some("Lock")),
+            ("running", None),
+            ("runnable", None),
+            ("suspended", Some("Buffer IO")),
+            ("sleeping", None),
+            ("background", Some("Idle")),
+        ];
+        let t = Table::new()
+            .with("target", c::utf8(rows.iter().map(|_| Some("ms1"))))
+            .with("status", c::utf8(rows.iter().map(|r| Some(r.0))))
+            .with("wait_class", c::utf8(rows.iter().map(|r| r.1)));
+        let loads = compute(&snapshot_with(tables::MSSQL_SESSIONS, t)).unwrap();
+        let aas = |class: &str| {
+            loads
+                .iter()
+                .find(|l| l.wait_class == class)
+                .map(|l| (l.engine.as_str(), l.aas))
+        };
+        assert_eq!(aas("Lock"), Some(("mssql", 0.5)));
+        assert_eq!(aas("CPU"), Some(("mssql", 0.5)));
+        assert_eq!(aas("Buffer IO"), Some(("mssql", 0.25)));
+        assert_eq!(loads.len(), 3, "{loads:?}");
     }
 
     #[test]

@@ -28,6 +28,13 @@ const EXPLAINS: &[(&str, &[&str])] = &[
     ("host.disk.utilisation", &["IO"]),
     ("host.cpu.iowait", &["IO"]),
     ("host.cpu.saturation", &["CPU", "Running"]),
+    ("mssql.locks.blocking", &["Lock"]),
+    ("mssql.io.file_latency", &["Buffer IO", "Log"]),
+    ("mssql.statements.top_cpu", &["CPU"]),
+    ("mssql.cpu.maxdop", &["Parallelism"]),
+    ("mssql.cpu.cost_threshold_default", &["Parallelism"]),
+    ("mssql.tempdb.file_count", &["Buffer Latch"]),
+    ("mssql.memory.max_server_memory", &["Memory"]),
 ];
 
 /// Host rules and the evidence that says how saturated their resource is, in percent;
@@ -267,5 +274,19 @@ mod tests {
             Some((ImpactBasis::StatementTime, 5.0))
         );
         assert_eq!(f[1].tier, Tier::MEDIUM);
+    }
+
+    #[test]
+    fn every_wait_class_a_rule_explains_names_a_dimension() {
+        let rules: Vec<&str> = crate::rules::implemented_rule_ids().collect();
+        for (rule, classes) in EXPLAINS {
+            assert!(rules.contains(rule), "{rule} is not a rule");
+            for class in *classes {
+                assert!(
+                    crate::primary::dimension_of(class).is_some(),
+                    "{rule} explains {class}, which no dimension takes"
+                );
+            }
+        }
     }
 }

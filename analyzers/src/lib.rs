@@ -90,6 +90,7 @@ pub fn assess_with(
         network: load_fact(snapshot, facts_names::NETWORK),
         postgres: load_fact(snapshot, facts_names::POSTGRES),
         mysql: load_fact(snapshot, facts_names::MYSQL),
+        mssql: load_fact(snapshot, facts_names::MSSQL),
         snapshot,
         sql: std::cell::OnceCell::new(),
         workload: workload.kind,
@@ -164,7 +165,13 @@ fn low_confidence(inputs: &Inputs<'_>) -> Vec<perfdiag_model::LowConfidence> {
         .iter()
         .flatten()
         .map(|f| (&f.target, f.uptime_secs.map(|u| u as f64)));
+    let ms = inputs
+        .mssql
+        .iter()
+        .flatten()
+        .map(|f| (&f.target, f.uptime_secs));
     pg.chain(my)
+        .chain(ms)
         .filter_map(|(target, uptime)| {
             let uptime_secs = uptime.filter(|u| *u < MIN_UPTIME_SECS)?;
             Some(perfdiag_model::LowConfidence {
@@ -176,7 +183,11 @@ fn low_confidence(inputs: &Inputs<'_>) -> Vec<perfdiag_model::LowConfidence> {
 }
 
 /// Database rules and the engine whose collection they judge, by rule id prefix.
-const ENGINE_RULES: [(&str, &str); 2] = [("pg.", "postgres"), ("mysql.", "mysql")];
+const ENGINE_RULES: [(&str, &str); 3] = [
+    ("pg.", "postgres"),
+    ("mysql.", "mysql"),
+    ("mssql.", "mssql"),
+];
 
 /// Whether a rule concerns this snapshot: database rules only when their engine was
 /// asked for (its facts or a probe record of it are present). A host-only snapshot

@@ -28,6 +28,11 @@ pub fn dimension_of(wait_class: &str) -> Option<Dimension> {
         "Client" => Dimension::Network,
         // MySQL's processlist does not tell CPU from I/O: statements running.
         "Running" => Dimension::SqlWorkload,
+        // SQL Server's wait classes (probes/src/mssql/sessions.rs).
+        "Buffer IO" | "Log" => Dimension::StorageIo,
+        "Network" => Dimension::Network,
+        "Buffer Latch" | "Parallelism" => Dimension::DbConfig,
+        "Memory" => Dimension::Memory,
         _ => return None,
     })
 }

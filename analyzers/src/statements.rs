@@ -1,6 +1,7 @@
 //! The statement classes of a snapshot, whichever source holds them
-//! (pg_stat_statements, performance_schema digests, a slow log), as one list: calls
-//! and time per class, for the workload detection and the primary bottleneck.
+//! (pg_stat_statements, performance_schema digests, sys.dm_exec_query_stats, a slow
+//! log), as one list: calls and time per class, for the workload detection and the
+//! primary bottleneck.
 
 use perfdiag_model::{ColumnData, QueryRef, Snapshot, Table, tables};
 
@@ -18,7 +19,7 @@ pub struct StatementClass {
 }
 
 /// (table, id column, text column, total time column, milliseconds per unit)
-const SOURCES: [(&str, &str, &str, &str, f64); 3] = [
+const SOURCES: [(&str, &str, &str, &str, f64); 4] = [
     (
         tables::PG_STATEMENTS,
         "fingerprint_id",
@@ -30,6 +31,13 @@ const SOURCES: [(&str, &str, &str, &str, f64); 3] = [
         tables::MYSQL_STATEMENTS,
         "fingerprint_id",
         "digest_text",
+        "total_ms",
+        1.0,
+    ),
+    (
+        tables::MSSQL_STATEMENTS,
+        "fingerprint_id",
+        "query",
         "total_ms",
         1.0,
     ),

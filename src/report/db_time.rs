@@ -9,6 +9,8 @@
 //! - MySQL/MariaDB (`mysql_sessions`): sessions whose command is neither `Sleep` nor
 //!   `Daemon`; `Lock` when another session blocks it or its state is a lock wait,
 //!   else `Running` (the processlist does not tell CPU from I/O).
+//! - SQL Server (`mssql_sessions`): requests whose status is `running`, `runnable` or
+//!   `suspended`; the class is `wait_class`, or `CPU` when the request is not waiting.
 //!
 //! A tick where no session was active records no row, so the ticks are laid on a grid
 //! of the sampling interval from the first to the last sample of the window (host or
@@ -35,11 +37,15 @@ const MYSQL_LOCK_STATES: [&str; 5] = [
     "Locked",
 ];
 
+/// SQL Server request statuses that count as database time, as the assessment counts
+/// them.
+const MSSQL_ACTIVE_STATUSES: [&str; 3] = ["running", "runnable", "suspended"];
+
 /// One database target's active sessions by wait class over the window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DbTimeSeries {
     pub target: String,
-    /// `postgres` or `mysql`.
+    /// `postgres`, `mysql` or `mssql`.
     pub engine: String,
     /// The wait classes, most database time first: the stacking order, bottom up.
     pub classes: Vec<String>,
@@ -75,12 +81,14 @@ pub fn build(snapshot: &Snapshot) -> Vec<DbTimeSeries> {
     for (name, engine) in [
         (tables::PG_SESSIONS, "postgres"),
         (tables::MYSQL_SESSIONS, "mysql"),
+        (tables::MSSQL_SESSIONS, "mssql"),
     ] {
         if let Some(t) = snapshot.table(name) {
             sampled.extend(timestamps(t, "ts").into_iter().flatten());
             active.extend(match engine {
                 "postgres" => postgres(t),
-                _ => mysql(t),
+                "mysql" => mysql(t),
+                _ => mssql(t),
             });
         }
     }
@@ -222,6 +230,33 @@ fn mysql(t: &Table) -> Vec<Active> {
                 engine: "mysql",
                 ts: ts[i]?,
                 class: if lock { "Lock" } else { "Running" }.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn mssql(t: &Table) -> Vec<Active> {
+    if !has(t, &["target", "ts", "status", "wait_class"]) {
+        return Vec::new();
+    }
+    let (target, ts, status, class) = (
+        strings(t, "target"),
+        timestamps(t, "ts"),
+        strings(t, "status"),
+        strings(t, "wait_class"),
+    );
+    (0..t.rows())
+        .filter(|&i| {
+            status[i]
+                .as_deref()
+                .is_some_and(|s| MSSQL_ACTIVE_STATUSES.contains(&s))
+        })
+        .filter_map(|i| {
+            Some(Active {
+                target: target[i].clone()?,
+                engine: "mssql",
+                ts: ts[i]?,
+                class: class[i].clone().unwrap_or_else(|| "CPU".to_owned()),
             })
         })
         .collect()
@@ -412,6 +447,22 @@ mod tests {
                 .with("state", col::utf8(rows.iter().map(|r| r.2)))
                 .with("blocked_by", col::i64(rows.iter().map(|r| r.3))),
         );
+        // (seconds, status, wait_class)
+        let requests: [(f64, &str, Option<&str>); 5] = [
+            (1.0, "suspended", Some("Lock")),
+            (1.0, "running", None),
+            (3.0, "runnable", None),
+            (3.0, "sleeping", None),
+            (5.0, "background", Some("Idle")),
+        ];
+        s.put_table(
+            tables::MSSQL_SESSIONS,
+            Table::new()
+                .with("target", col::utf8(requests.iter().map(|_| Some("ms1"))))
+                .with("ts", col::timestamp(requests.iter().map(|r| at(r.0, 0))))
+                .with("status", col::utf8(requests.iter().map(|r| Some(r.1))))
+                .with("wait_class", col::utf8(requests.iter().map(|r| r.2))),
+        );
         let assessed = perfdiag_analyzers::db_time::compute(&s).unwrap();
         let window = &s.manifest().window;
         let samples = (window.duration_secs() * 1000.0 / window.interval_ms as f64).round();
@@ -436,7 +487,7 @@ mod tests {
         charted.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         expected.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         assert_eq!(charted, expected);
-        assert_eq!(charted.len(), 6, "{charted:?}");
+        assert_eq!(charted.len(), 8, "{charted:?}");
     }
 
     #[test]

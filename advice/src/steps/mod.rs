@@ -1,6 +1,6 @@
 //! The step registry: one step per rule, each in the module of its kind of change.
 
-use perfdiag_model::facts::{HostFacts, MysqlFacts, OsFacts, PostgresFacts};
+use perfdiag_model::facts::{HostFacts, MssqlFacts, MysqlFacts, OsFacts, PostgresFacts};
 use perfdiag_model::{Finding, Phase, Risk, Script, Value, Verification};
 
 mod clock;
@@ -8,6 +8,11 @@ mod governor;
 mod hardware;
 mod index_ddl;
 mod limits;
+mod mssql;
+mod mssql_databases;
+mod mssql_indexes;
+mod mssql_security;
+mod mssql_workload;
 mod mysql;
 mod postgres;
 mod sizing;
@@ -30,6 +35,8 @@ pub(crate) struct Context {
     /// One entry per MySQL/MariaDB target.
     #[allow(dead_code)] // read by the MySQL steps being built.
     pub mysql: Vec<MysqlFacts>,
+    /// One entry per SQL Server target: the recorded values the rollbacks restore.
+    pub mssql: Vec<MssqlFacts>,
 }
 
 impl Context {
@@ -65,6 +72,7 @@ pub(crate) fn registry() -> impl Iterator<Item = &'static StepDef> {
     HOST.iter()
         .chain(postgres::STEPS)
         .chain(mysql::STEPS)
+        .chain(mssql::STEPS)
         .chain(sql::STEPS)
         .chain(tuning_host::STEPS)
         .chain(tuning_postgres::STEPS)

@@ -25,6 +25,7 @@ use perfdiag_model::{Comparison, Evidence, Severity, Threshold, Unit, Value, Wor
 use crate::baseline::RuleSpec;
 
 pub(crate) mod host;
+pub(crate) mod mssql;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 

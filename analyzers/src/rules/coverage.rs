@@ -1,5 +1,5 @@
 //! Rule coverage: every rule id, with the one fault that makes it fire planted in the
-//! healthy fixture of the kind it needs (host, PostgreSQL, MySQL, slow log).
+//! healthy fixture of the kind it needs (host, PostgreSQL, MySQL, SQL Server, slow log).
 //!
 //! One test walks the table and proves, for each rule, that the healthy fixture
 //! evaluates it and stays silent and that the planted fault makes it fire; and that the
@@ -17,6 +17,7 @@ use perfdiag_model::{Assessment, Snapshot};
 use crate::Baseline;
 use crate::test_support::{DiskSample, Fixture, GIB, SqlFixture, findings_of};
 
+use super::mssql::fixtures::{MsFixture as Ms, Request as MsRequest, Statement as MsStatement};
 use super::mysql::fixtures::{MyFixture as My, Session as MySession};
 use super::postgres::tests::Pg;
 
@@ -26,6 +27,7 @@ enum Plant {
     Host(fn(&mut Fixture)),
     Postgres(fn(&mut Pg)),
     Mysql(fn(&mut My)),
+    Mssql(fn(&mut Ms)),
     Sql(fn(&mut SqlFixture)),
 }
 
@@ -35,6 +37,7 @@ impl Plant {
             Self::Host(_) => "host",
             Self::Postgres(_) => "PostgreSQL",
             Self::Mysql(_) => "MySQL",
+            Self::Mssql(_) => "SQL Server",
             Self::Sql(_) => "slow log",
         }
     }
@@ -58,6 +61,13 @@ impl Plant {
             }
             Self::Mysql(plant) => {
                 let mut f = My::healthy();
+                if planted {
+                    plant(&mut f);
+                }
+                f.snapshot()
+            }
+            Self::Mssql(plant) => {
+                let mut f = Ms::healthy();
                 if planted {
                     plant(&mut f);
                 }
@@ -444,6 +454,117 @@ const TABLE: &[(&str, Plant)] = &[
             f.facts[0]
                 .variables
                 .insert("max_connections".into(), "3000".into());
+        }),
+    ),
+    // SQL Server: the plantings of the faulty fixture, one at a time.
+    (
+        "mssql.memory.max_server_memory",
+        Plant::Mssql(|f| f.set_config("max server memory (MB)", 2_147_483_647)),
+    ),
+    (
+        "mssql.cpu.maxdop",
+        Plant::Mssql(|f| f.set_config("max degree of parallelism", 0)),
+    ),
+    (
+        "mssql.cpu.cost_threshold_default",
+        Plant::Mssql(|f| f.set_config("cost threshold for parallelism", 5)),
+    ),
+    (
+        "mssql.plan_cache.adhoc_bloat",
+        Plant::Mssql(|f| f.set_config("optimize for ad hoc workloads", 0)),
+    ),
+    (
+        "mssql.config.scheduling_options",
+        Plant::Mssql(|f| f.set_config("lightweight pooling", 1)),
+    ),
+    (
+        "mssql.tempdb.file_count",
+        Plant::Mssql(|f| f.facts[0].tempdb_files.retain(|x| x.file_id <= 2)),
+    ),
+    (
+        "mssql.io.file_latency",
+        // 2 000 log writes taking 25 ms each.
+        Plant::Mssql(|f| f.add_file_io("erp", 2, "LOG", 0, 0, 2000, 50_000)),
+    ),
+    (
+        "mssql.log.vlf_count",
+        Plant::Mssql(|f| f.database_mut("erp").vlf_count = Some(12_000)),
+    ),
+    (
+        "mssql.database.auto_shrink",
+        Plant::Mssql(|f| f.database_mut("erp").auto_shrink = Some(true)),
+    ),
+    (
+        "mssql.database.auto_close",
+        Plant::Mssql(|f| f.database_mut("erp").auto_close = Some(true)),
+    ),
+    (
+        "mssql.database.page_verify",
+        Plant::Mssql(|f| f.database_mut("erp").page_verify = Some("NONE".to_owned())),
+    ),
+    (
+        "mssql.backup.missing",
+        Plant::Mssql(|f| f.database_mut("model").last_full_backup = None),
+    ),
+    (
+        "mssql.maintenance.checkdb_old",
+        Plant::Mssql(|f| {
+            let at = f.now() - chrono::Duration::days(20);
+            f.database_mut("erp").last_good_checkdb = Some(at);
+        }),
+    ),
+    (
+        "mssql.indexes.missing",
+        Plant::Mssql(|f| {
+            f.missing
+                .push(("[customer_id]", Some("[created_at]"), None, 2_000_000.0));
+        }),
+    ),
+    (
+        "mssql.indexes.unused_writes",
+        Plant::Mssql(|f| {
+            f.indexes
+                .push(("ix_orders_note", "NONCLUSTERED", false, 0, 2_500_000));
+        }),
+    ),
+    (
+        "mssql.locks.blocking",
+        Plant::Mssql(|f| {
+            for ts in 0..3 {
+                f.requests.push(MsRequest::blocked(ts, 61, 55));
+            }
+        }),
+    ),
+    (
+        "mssql.statements.top_cpu",
+        // 30 % of 32 processors over the window.
+        Plant::Mssql(|f| {
+            f.statements.push(MsStatement {
+                query_hash: "0x8F2C1D00AA00BB01",
+                query: "SELECT o.id FROM dbo.orders AS o WHERE o.note LIKE @p1",
+                calls: 9000,
+                total_cpu_ms: 576_000.0,
+            });
+        }),
+    ),
+    (
+        "mssql.security.sa_enabled",
+        Plant::Mssql(|f| {
+            if let Some(s) = f.facts[0].security.as_mut() {
+                s.sa_enabled = Some(true);
+            }
+        }),
+    ),
+    (
+        "mssql.security.surface_area",
+        Plant::Mssql(|f| f.set_config("xp_cmdshell", 1)),
+    ),
+    (
+        "mssql.security.password_policy",
+        Plant::Mssql(|f| {
+            if let Some(s) = f.facts[0].security.as_mut() {
+                s.logins_without_policy = vec!["erp_app".to_owned()];
+            }
         }),
     ),
     // SQL anti-patterns, on a slow log.

@@ -5,7 +5,9 @@
 //! from the [`RuleSpec`] of the baseline, never from the code.
 
 use perfdiag_model::Snapshot;
-use perfdiag_model::facts::{HostFacts, MysqlFacts, NetworkFacts, OsFacts, PostgresFacts};
+use perfdiag_model::facts::{
+    HostFacts, MssqlFacts, MysqlFacts, NetworkFacts, OsFacts, PostgresFacts,
+};
 use perfdiag_model::{Evidence, Finding, Severity, Threshold, Value};
 
 use crate::baseline::{Direction, RuleSpec};
@@ -19,6 +21,7 @@ mod cpu;
 mod disk;
 mod index_evidence;
 mod memory;
+mod mssql;
 mod mysql;
 mod network;
 mod os;
@@ -37,6 +40,8 @@ pub(crate) struct Inputs<'a> {
     pub postgres: Need<Vec<PostgresFacts>>,
     /// One entry per MySQL/MariaDB target.
     pub mysql: Need<Vec<MysqlFacts>>,
+    /// One entry per SQL Server target.
+    pub mssql: Need<Vec<MssqlFacts>>,
     /// The snapshot itself, for rules that compute over its database tables.
     pub snapshot: &'a Snapshot,
     /// The statement classes, parsed on first use by the `sql.*` rules and shared by
@@ -82,6 +87,7 @@ pub(crate) fn registry() -> impl Iterator<Item = &'static RuleDef> {
     HOST.iter()
         .chain(postgres::RULES)
         .chain(mysql::RULES)
+        .chain(mssql::RULES)
         .chain(sql::RULES)
 }
 
@@ -108,7 +114,7 @@ const HOST: &[RuleDef] = &[
 ];
 
 /// The snapshot tables holding statement classes, which the `sql.*` rules judge.
-pub(crate) const STATEMENT_TABLES: [&str; 3] = sql::STATEMENT_TABLES;
+pub(crate) const STATEMENT_TABLES: [&str; 4] = sql::STATEMENT_TABLES;
 
 pub(crate) fn definition(id: &str) -> Option<&'static RuleDef> {
     registry().find(|d| d.id == id)
@@ -216,7 +222,11 @@ mod tests {
         // A snapshot without databases (nor statement tables) is judged by the host
         // rules only.
         let host: Vec<&str> = super::implemented_rule_ids()
-            .filter(|id| ["pg.", "mysql.", "sql."].iter().all(|p| !id.starts_with(p)))
+            .filter(|id| {
+                ["pg.", "mysql.", "mssql.", "sql."]
+                    .iter()
+                    .all(|p| !id.starts_with(p))
+            })
             .collect();
         assert_eq!(ids, host);
         assert!(a.scores.iter().all(|s| s.score.is_none()));

@@ -1,6 +1,6 @@
 //! SQL anti-pattern rules over the statement classes of the snapshot: `log_queries`
-//! (slow/general logs), `pg_statements` (pg_stat_statements) and `mysql_statements`
-//! (performance_schema digests).
+//! (slow/general logs), `pg_statements` (pg_stat_statements), `mysql_statements`
+//! (performance_schema digests) and `mssql_statements` (sys.dm_exec_query_stats).
 //!
 //! Each class is parsed once ([`Workload`], cached in [`Inputs`]) and every check runs
 //! on that one tree; the rules only read the results. Only classes that matter are
@@ -23,10 +23,11 @@ use crate::sql::parse::{Origin, on_parsed};
 use crate::statements::{numbers, texts};
 
 /// The statement tables, in the order their classes are listed.
-pub(crate) const STATEMENT_TABLES: [&str; 3] = [
+pub(crate) const STATEMENT_TABLES: [&str; 4] = [
     tables::LOG_QUERIES,
     tables::PG_STATEMENTS,
     tables::MYSQL_STATEMENTS,
+    tables::MSSQL_STATEMENTS,
 ];
 
 /// One statement class and what its parse found.
@@ -136,6 +137,25 @@ impl Workload {
                     None,
                     texts(t, "target"),
                 ),
+                tables::MSSQL_STATEMENTS => {
+                    let calls = numbers(t, "calls");
+                    let totals = numbers(t, "total_ms");
+                    let means = calls
+                        .iter()
+                        .zip(&totals)
+                        .map(|(c, t)| Some(t.as_ref()? / c.filter(|c| *c > 0.0)?))
+                        .collect();
+                    (
+                        Origin::Mssql,
+                        texts(t, "query_hash"),
+                        vec![texts(t, "query")],
+                        calls,
+                        totals,
+                        means,
+                        None,
+                        texts(t, "target"),
+                    )
+                }
                 _ => (
                     Origin::Mysql,
                     texts(t, "digest"),

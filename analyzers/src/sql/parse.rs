@@ -8,7 +8,7 @@
 //! error: the rules count it and move on.
 
 use sqlparser::ast::Statement;
-use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect};
+use sqlparser::dialect::{Dialect, MsSqlDialect, MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
 
 /// Longest text given to the parser. The parser limits nesting depth, but a long flat
@@ -62,6 +62,8 @@ pub(crate) enum Origin {
     Postgres,
     /// `mysql_statements.digest_text`: MySQL, `?` parameters.
     Mysql,
+    /// `mssql_statements.query`: T-SQL, `?` parameters.
+    Mssql,
     /// `log_queries`: either engine; MySQL is tried first, then PostgreSQL.
     Log,
 }
@@ -74,6 +76,7 @@ pub(crate) fn parse(text: &str, origin: Origin) -> Option<Vec<Statement>> {
     let dialects: &[(&dyn Dialect, bool)] = match origin {
         Origin::Postgres => &[(&PostgreSqlDialect {}, true)],
         Origin::Mysql => &[(&MySqlDialect {}, false)],
+        Origin::Mssql => &[(&MsSqlDialect {}, false)],
         Origin::Log => &[(&MySqlDialect {}, false), (&PostgreSqlDialect {}, true)],
     };
     dialects.iter().find_map(|&(dialect, dollar)| {
@@ -160,6 +163,10 @@ mod tests {
         // Logs: MySQL first, then PostgreSQL (`::` casts are PostgreSQL only).
         assert!(parse("select a from t where b::text = ?", Origin::Log).is_some());
         assert!(parse("select `a` from `t` where b = ?", Origin::Log).is_some());
+        // T-SQL: brackets and TOP, which neither MySQL nor PostgreSQL accepts.
+        let tsql = "SELECT TOP (?) [o].[id] FROM [dbo].[orders] AS [o] WHERE [o].[status] = ?";
+        assert!(parse(tsql, Origin::Mssql).is_some());
+        assert!(parse(tsql, Origin::Log).is_none());
     }
 
     #[test]
