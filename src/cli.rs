@@ -66,6 +66,19 @@ pub enum Command {
     /// them. perfdiag itself never runs them. See docs/plan.md.
     /// Example: `perfdiag plan db01.pdsnap -o plan-db01/`
     Plan(PlanArgs),
+    /// Write collection scripts for the database's own client (psql, mysql, sqlcmd),
+    /// for servers where no perfdiag binary may run.
+    ///
+    /// DIR gets the scripts and a README for the DBA who runs them; they write one
+    /// file per query into a folder that `perfdiag import` turns into a snapshot. See
+    /// docs/offline.md. Example: `perfdiag scripts --engine postgres -o pg-scripts/`
+    Scripts(ScriptsArgs),
+    /// Make a snapshot from the folder the collection scripts wrote.
+    ///
+    /// The same facts and tables as a live `collect` of that server (without the host
+    /// probes); files that cannot be used are named, and the rest is imported.
+    /// Example: `perfdiag import perfdiag-capture-db01-20261202T100000Z -o db01.pdsnap`
+    Import(ImportArgs),
     /// Look inside snapshot files.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
@@ -162,6 +175,13 @@ pub struct DatabaseArgs {
     /// user needs only PROCESS and SELECT on performance_schema.
     #[arg(long = "mysql", value_name = "URL", value_parser = parse_mysql)]
     pub mysql: Vec<DbTarget>,
+    /// A SQL Server (repeatable): `mssql://USER@HOST:1433/DB` (add
+    /// `?trust_server_certificate=true` for a self-signed certificate) or an ADO.NET
+    /// connection string in quotes (`Server=tcp:HOST,1433;Database=DB;User Id=USER`).
+    /// The password comes from MSSQL_PWD, SQLCMDPASSWORD or a prompt (or the URL); it
+    /// is never stored. The login needs only VIEW SERVER STATE (and VIEW ANY DEFINITION).
+    #[arg(long = "mssql", value_name = "URL", value_parser = parse_mssql)]
+    pub mssql: Vec<DbTarget>,
     /// Server-side time limit of every probe query.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub statement_timeout: Duration,
@@ -172,7 +192,7 @@ pub struct DatabaseArgs {
 
 impl DatabaseArgs {
     pub fn targets(&self) -> impl Iterator<Item = &DbTarget> {
-        self.postgres.iter().chain(&self.mysql)
+        self.postgres.iter().chain(&self.mysql).chain(&self.mssql)
     }
 
     pub fn options(&self) -> DbOptions {
@@ -190,6 +210,10 @@ fn parse_pg(text: &str) -> Result<DbTarget, String> {
 
 fn parse_mysql(text: &str) -> Result<DbTarget, String> {
     DbTarget::parse(Engine::Mysql, text).map_err(|e| e.to_string())
+}
+
+fn parse_mssql(text: &str) -> Result<DbTarget, String> {
+    DbTarget::parse(Engine::Mssql, text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -368,6 +392,59 @@ pub struct ReportArgs {
     pub format: Option<ReportFormat>,
     #[command(flatten)]
     pub cover: CoverArgs,
+}
+
+/// The engines `perfdiag scripts` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScriptEngine {
+    /// PostgreSQL, with psql (10 or later).
+    Postgres,
+    /// MySQL or MariaDB, with the mysql or mariadb client.
+    Mysql,
+    /// SQL Server, with sqlcmd.
+    Mssql,
+}
+
+impl ScriptEngine {
+    pub fn engine(self) -> Engine {
+        match self {
+            Self::Postgres => Engine::Postgres,
+            Self::Mysql => Engine::Mysql,
+            Self::Mssql => Engine::Mssql,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptsArgs {
+    /// The database engine.
+    #[arg(long, value_enum)]
+    pub engine: ScriptEngine,
+    /// Folder to write the scripts into (created; must be empty if it exists).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Default sampling window of the scripts (the DBA can change it when running
+    /// them): whole seconds, `90s`, `5m`.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub duration: Duration,
+    /// Default time between session samples (whole seconds).
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub interval: Duration,
+    /// How many statements, tables and indexes to keep in each top list.
+    #[arg(long, default_value_t = 50)]
+    pub top: usize,
+    /// Server-side time limit of every query, as for `collect`.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub statement_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The folder the collection scripts wrote (`perfdiag-capture-<host>-<time>`).
+    pub dir: PathBuf,
+    /// Snapshot file to write [default: perfdiag-<host>-<time>.pdsnap].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,17 +56,23 @@ impl Databases {
     }
 }
 
-/// Connects, supplying a password when the URL has none: `MYSQL_PWD` for MySQL
-/// (PostgreSQL's driver reads `PGPASSWORD` and `~/.pgpass` itself), then, when the
-/// server asks for one and someone is at the terminal, a prompt.
+/// Connects, supplying a password when the URL has none: `MYSQL_PWD` for MySQL,
+/// `MSSQL_PWD` or sqlcmd's `SQLCMDPASSWORD` for SQL Server (PostgreSQL's driver reads
+/// `PGPASSWORD` and `~/.pgpass` itself), then, when the server asks for one and
+/// someone is at the terminal, a prompt.
 fn connect_with_password(
     target: &DbTarget,
     options: &DbOptions,
 ) -> Result<Box<dyn DbCollector>, DbError> {
-    let target = match std::env::var("MYSQL_PWD") {
-        Ok(pw) if target.engine == Engine::Mysql && !target.has_password() => {
-            target.with_password(&pw)
-        }
+    let from_env = match target.engine {
+        Engine::Postgres => None,
+        Engine::Mysql => std::env::var("MYSQL_PWD").ok(),
+        Engine::Mssql => std::env::var("MSSQL_PWD")
+            .or_else(|_| std::env::var("SQLCMDPASSWORD"))
+            .ok(),
+    };
+    let target = match from_env {
+        Some(pw) if !target.has_password() => target.with_password(&pw),
         _ => target.clone(),
     };
     match db::connect(&target, options) {
@@ -85,6 +91,7 @@ fn hint(error: &DbError, engine: Engine) -> String {
     let variable = match engine {
         Engine::Postgres => "PGPASSWORD (or ~/.pgpass)",
         Engine::Mysql => "MYSQL_PWD",
+        Engine::Mssql => "MSSQL_PWD (or SQLCMDPASSWORD)",
     };
     match error {
         DbError::Auth { .. } => format!(

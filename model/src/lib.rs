@@ -71,8 +71,10 @@ pub mod tables {
     /// SQL Server requests sampled every tick (`sys.dm_exec_requests` with sessions,
     /// waits and blocking). Columns (docs/mssql.md): ts (timestamp), target,
     /// session_id, database, login, host, program, status, command, wait_type,
-    /// wait_class, wait_time_ms, wait_resource, blocking_session_id, cpu_time_ms,
-    /// elapsed_ms, logical_reads, open_transactions, query_hash, statement.
+    /// wait_class (CPU, Lock, Buffer IO, … and Idle for a sleeping head blocker or
+    /// WAITFOR), wait_time_ms, wait_resource, blocking_session_id (0: not blocked),
+    /// head_blocker (bool), cpu_time_ms, elapsed_ms, logical_reads,
+    /// open_transactions, query_hash (`0x…`, upper case), statement.
     pub const MSSQL_SESSIONS: &str = "mssql_sessions";
     /// `sys.dm_exec_query_stats`, the union of the top N by CPU, duration and
     /// logical reads. Columns: target, query_hash, fingerprint_id, database, query

@@ -256,6 +256,7 @@ pub fn password_sources(engine: Engine) -> &'static str {
     match engine {
         Engine::Postgres => "PGPASSWORD or ~/.pgpass",
         Engine::Mysql => "MYSQL_PWD",
+        Engine::Mssql => "MSSQL_PWD or SQLCMDPASSWORD",
     }
 }
 

@@ -4,10 +4,12 @@ mod analyze;
 mod case;
 mod collect;
 mod diagnose;
+mod import;
 mod inspect;
 mod logs;
 mod plan;
 mod report;
+mod scripts;
 
 use std::path::Path;
 
@@ -34,6 +36,8 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Logs(args) => logs::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Scripts(args) => scripts::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Snapshot(SnapshotCommand::Inspect { file, json }) => inspect::run(&file, json),
         Command::Case(command) => case::run(&command),
     }

@@ -361,3 +361,58 @@ pub struct MssqlSecurity {
     /// "none"; `None` when the logins could not be read at all.
     pub logins_visible: Option<bool>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait(wait_type: &str, tasks: i64, ms: i64) -> MssqlWait {
+        MssqlWait {
+            wait_type: wait_type.to_owned(),
+            waiting_tasks: tasks,
+            wait_time_ms: ms,
+            signal_wait_time_ms: 0,
+        }
+    }
+
+    fn counters(waits: Vec<MssqlWait>) -> MssqlCounters {
+        MssqlCounters {
+            at: Utc::now(),
+            waits,
+            ..MssqlCounters::default()
+        }
+    }
+
+    #[test]
+    fn window_waits_subtract_and_survive_a_clear() {
+        let facts = MssqlFacts {
+            start: Some(counters(vec![
+                wait("LCK_M_X", 10, 1_000),
+                wait("WRITELOG", 50, 9_000),
+                wait("CXPACKET", 5, 700),
+            ])),
+            end: Some(counters(vec![
+                wait("LCK_M_X", 12, 4_000),    // 3 s in the window
+                wait("WRITELOG", 3, 200),      // cleared in the window: counted from zero
+                wait("CXPACKET", 5, 700),      // did not wait: left out
+                wait("PAGEIOLATCH_SH", 1, 50), // first seen at the end
+            ])),
+            ..MssqlFacts::default()
+        };
+        let got: Vec<(String, i64, i64)> = facts
+            .window_waits()
+            .into_iter()
+            .map(|w| (w.wait_type, w.waiting_tasks, w.wait_time_ms))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("LCK_M_X".to_owned(), 2, 3_000),
+                ("WRITELOG".to_owned(), 3, 200),
+                ("PAGEIOLATCH_SH".to_owned(), 1, 50),
+            ]
+        );
+        let half = MssqlFacts { end: None, ..facts };
+        assert!(half.window_waits().is_empty(), "one reading is no window");
+    }
+}

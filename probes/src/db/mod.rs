@@ -7,6 +7,7 @@
 //! own outcome, so a missing privilege costs only what needs it.
 
 mod error;
+pub mod rows;
 mod target;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use perfdiag_model::{ProbeRecord, Snapshot, Table};
 
 pub use error::DbError;
+pub use rows::{Row, TextRows};
 pub use target::{DbTarget, Engine};
 
 /// Limits every database probe honours.
@@ -24,7 +26,7 @@ pub struct DbOptions {
     /// Server-side timeout of every query.
     pub statement_timeout: Duration,
     /// How long a query may wait for a lock before giving up (PostgreSQL
-    /// `lock_timeout`, MySQL `lock_wait_timeout`).
+    /// `lock_timeout`, MySQL `lock_wait_timeout`, SQL Server `SET LOCK_TIMEOUT`).
     pub lock_timeout: Duration,
     pub connect_timeout: Duration,
     /// How many statements, tables and indexes to keep in each top-N list.
@@ -70,6 +72,7 @@ pub fn connect(target: &DbTarget, options: &DbOptions) -> Result<Box<dyn DbColle
     match target.engine {
         Engine::Postgres => crate::postgres::connect(target, options),
         Engine::Mysql => crate::mysql::connect(target, options),
+        Engine::Mssql => crate::mssql::connect(target, options),
     }
 }
 

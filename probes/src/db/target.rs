@@ -9,6 +9,8 @@ pub enum Engine {
     Postgres,
     /// MySQL and MariaDB: the flavour is detected after connecting.
     Mysql,
+    /// SQL Server (2016 SP2 and later), over TDS.
+    Mssql,
 }
 
 impl Engine {
@@ -17,6 +19,16 @@ impl Engine {
         match self {
             Self::Postgres => "postgres",
             Self::Mysql => "mysql",
+            Self::Mssql => "mssql",
+        }
+    }
+
+    /// The TCP port a URL without one means.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Postgres => 5432,
+            Self::Mysql => 3306,
+            Self::Mssql => 1433,
         }
     }
 }
@@ -42,17 +54,30 @@ impl std::fmt::Debug for DbTarget {
 const SECRET_PARAMS: [&str; 3] = ["password", "sslpassword", "pass"];
 
 impl DbTarget {
-    /// Parses a `postgres://` / `postgresql://` or `mysql://` / `mariadb://` URL.
+    /// Parses a `postgres://` / `postgresql://`, `mysql://` / `mariadb://` or
+    /// `mssql://` / `sqlserver://` URL; for SQL Server also an ADO.NET connection
+    /// string (`Server=tcp:db01,1433;Database=erp;User Id=perfdiag;…`), kept as the
+    /// equivalent `mssql://` URL.
     pub fn parse(engine: Engine, text: &str) -> Result<Self, DbError> {
         let example = match engine {
             Engine::Postgres => "postgres://user@db01:5432/erp",
             Engine::Mysql => "mysql://user@db01:3306/erp",
+            Engine::Mssql => {
+                "mssql://user@db01:1433/erp or Server=db01,1433;Database=erp;User Id=user"
+            }
         };
+        if engine == Engine::Mssql && !text.contains("://") {
+            let url = crate::mssql::ado::to_url(text)
+                .map_err(|e| DbError::InvalidUrl(format!("{e}; expected e.g. {example}")))?;
+            let label = redact(&url);
+            return Ok(Self { engine, url, label });
+        }
         let mut url = url::Url::parse(text.trim())
             .map_err(|e| DbError::InvalidUrl(format!("{e}; expected e.g. {example}")))?;
         let accepted: &[&str] = match engine {
             Engine::Postgres => &["postgres", "postgresql"],
             Engine::Mysql => &["mysql", "mariadb"],
+            Engine::Mssql => &["mssql", "sqlserver"],
         };
         if !accepted.contains(&url.scheme()) {
             return Err(DbError::InvalidUrl(format!(
@@ -64,6 +89,15 @@ impl DbTarget {
         if url.scheme() == "mariadb" {
             url = url::Url::parse(&text.trim().replacen("mariadb://", "mysql://", 1))
                 .map_err(|e| DbError::InvalidUrl(e.to_string()))?;
+        }
+        if url.scheme() == "sqlserver" {
+            url = url::Url::parse(&text.trim().replacen("sqlserver://", "mssql://", 1))
+                .map_err(|e| DbError::InvalidUrl(e.to_string()))?;
+        }
+        if engine == Engine::Mssql && url.host_str().is_none_or(str::is_empty) {
+            return Err(DbError::InvalidUrl(format!(
+                "a SQL Server URL needs a host; expected e.g. {example}"
+            )));
         }
         let label = redact(&url);
         Ok(Self { engine, url, label })
@@ -102,10 +136,7 @@ impl DbTarget {
     /// `host:port` for TCP round-trip measurements; `None` for socket-only URLs.
     pub fn host_port(&self) -> Option<String> {
         let host = self.url.host_str().filter(|h| !h.is_empty())?;
-        let port = self.url.port().unwrap_or(match self.engine {
-            Engine::Postgres => 5432,
-            Engine::Mysql => 3306,
-        });
+        let port = self.url.port().unwrap_or(self.engine.default_port());
         Some(format!("{host}:{port}"))
     }
 }
@@ -152,6 +183,39 @@ mod tests {
         assert!(!t.has_password());
         let with = t.with_password("pw");
         assert!(with.has_password() && !with.label().contains("pw"));
+    }
+
+    #[test]
+    fn sql_server_urls_and_connection_strings_keep_no_password() {
+        let t = DbTarget::parse(
+            Engine::Mssql,
+            "sqlserver://perfdiag:s3cr%3Bt@db01:1433/erp?trust_server_certificate=true",
+        )
+        .unwrap();
+        assert_eq!(
+            t.label(),
+            "mssql://perfdiag@db01:1433/erp?trust_server_certificate=true"
+        );
+        assert!(t.has_password() && t.url().contains("s3cr%3Bt"));
+        assert_eq!(t.host_port().as_deref(), Some("db01:1433"));
+
+        let t = DbTarget::parse(
+            Engine::Mssql,
+            "Server=tcp:db01,1533;Database=erp;User Id=perfdiag;Password='p;w''d';TrustServerCertificate=True",
+        )
+        .unwrap();
+        assert_eq!(
+            t.label(),
+            "mssql://perfdiag@db01:1533/erp?trust_server_certificate=true"
+        );
+        assert!(t.has_password());
+        assert!(!format!("{t:?}").contains("p;w"));
+        assert_eq!(t.host_port().as_deref(), Some("db01:1533"));
+
+        let t = DbTarget::parse(Engine::Mssql, "mssql://perfdiag@db01/erp").unwrap();
+        assert_eq!(t.host_port().as_deref(), Some("db01:1433"));
+        assert!(!t.has_password());
+        assert!(DbTarget::parse(Engine::Mssql, "mssql:///erp").is_err());
     }
 
     #[test]

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use perfdiag_model::{Table, col};
-use sqlx::mysql::MySqlRow;
 
 use super::Ctx;
 use super::query::{Conn, QueryError, fetch, int, text};
+use crate::db::Row;
 use crate::sql::{class_id, mask_literals};
 
 /// Counters of one digest; timers in picoseconds as the server keeps them.
@@ -26,7 +26,7 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    fn from_row(row: &MySqlRow) -> Self {
+    fn from_row(row: Row<'_>) -> Self {
         let n = |i| int(row, i).unwrap_or(0);
         Self {
             calls: n(2),
@@ -72,7 +72,13 @@ pub(crate) struct Start {
 }
 
 pub(crate) async fn start(conn: &mut Conn, ctx: &Ctx, since: &str) -> Result<Start, QueryError> {
-    let rows = fetch(conn, include_str!("sql/digests_start.sql"), ctx.guard).await?;
+    let rows = fetch(
+        conn,
+        "digests_start",
+        include_str!("sql/digests_start.sql"),
+        ctx.guard,
+    )
+    .await?;
     let counters = rows
         .iter()
         .filter_map(|r| Some(((text(r, 0), text(r, 1)?), Counters::from_row(r))))
@@ -110,7 +116,7 @@ pub(crate) async fn end(
         .filter(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' '))
         .collect();
     let sql = include_str!("sql/digests_end.sql").replace("{since}", &since);
-    let rows = fetch(conn, &sql, ctx.guard).await?;
+    let rows = fetch(conn, "digests_end", &sql, ctx.guard).await?;
     let digests = rows
         .iter()
         .filter_map(|r| {

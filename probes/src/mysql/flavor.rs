@@ -56,14 +56,22 @@ impl Server {
         self.is_mariadb() && self.at_least(10, 4, 0)
     }
 
-    /// The replication status statement of this version.
-    pub fn replica_sql(self) -> &'static str {
+    /// The replication status query of this version (its `sql/` file's stem).
+    pub fn replica_name(self) -> &'static str {
         if self.is_mariadb() {
-            include_str!("sql/replica_mariadb.sql")
+            "replica_mariadb"
         } else if self.at_least(8, 0, 22) {
-            include_str!("sql/replica_mysql8.sql")
+            "replica_mysql8"
         } else {
-            include_str!("sql/replica_mysql57.sql")
+            "replica_mysql57"
+        }
+    }
+
+    pub fn replica_sql(self) -> &'static str {
+        match self.replica_name() {
+            "replica_mariadb" => include_str!("sql/replica_mariadb.sql"),
+            "replica_mysql8" => include_str!("sql/replica_mysql8.sql"),
+            _ => include_str!("sql/replica_mysql57.sql"),
         }
     }
 
@@ -76,13 +84,22 @@ impl Server {
         }
     }
 
-    pub fn accounts_sql(self) -> &'static str {
+    /// The accounts query of this version (its `sql/` file's stem).
+    pub fn accounts_name(self) -> &'static str {
         if self.has_global_priv() {
-            include_str!("sql/accounts_mariadb.sql")
+            "accounts_mariadb"
         } else if self.is_mariadb() {
-            include_str!("sql/accounts_mariadb_old.sql")
+            "accounts_mariadb_old"
         } else {
-            include_str!("sql/accounts_mysql.sql")
+            "accounts_mysql"
+        }
+    }
+
+    pub fn accounts_sql(self) -> &'static str {
+        match self.accounts_name() {
+            "accounts_mariadb" => include_str!("sql/accounts_mariadb.sql"),
+            "accounts_mariadb_old" => include_str!("sql/accounts_mariadb_old.sql"),
+            _ => include_str!("sql/accounts_mysql.sql"),
         }
     }
 

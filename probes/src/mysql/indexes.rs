@@ -21,9 +21,15 @@ pub(crate) struct Index {
 }
 
 pub(crate) async fn read_columns(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<Index>, QueryError> {
-    let rows = fetch(conn, include_str!("sql/index_columns.sql"), ctx.guard).await?;
+    let rows = fetch(
+        conn,
+        "index_columns",
+        include_str!("sql/index_columns.sql"),
+        ctx.guard,
+    )
+    .await?;
     let mut by_name: BTreeMap<(String, String, String), Index> = BTreeMap::new();
-    for r in &rows {
+    for r in rows.iter() {
         let (Some(schema), Some(table), Some(name)) = (text(r, 0), text(r, 1), text(r, 2)) else {
             continue;
         };
@@ -53,7 +59,13 @@ pub(crate) async fn read_unused(
     conn: &mut Conn,
     ctx: &Ctx,
 ) -> Result<Vec<(String, String, String)>, QueryError> {
-    let rows = fetch(conn, include_str!("sql/unused_indexes.sql"), ctx.guard).await?;
+    let rows = fetch(
+        conn,
+        "unused_indexes",
+        include_str!("sql/unused_indexes.sql"),
+        ctx.guard,
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|r| Some((text(r, 0)?, text(r, 1)?, text(r, 2)?)))

@@ -22,10 +22,17 @@ pub(crate) async fn read(
         deadlocks: status.get("Innodb_deadlocks").and_then(|v| parse_uint(v)),
         ..InnodbFacts::default()
     };
-    match fetch(conn, include_str!("sql/innodb_metrics.sql"), ctx.guard).await {
+    match fetch(
+        conn,
+        "innodb_metrics",
+        include_str!("sql/innodb_metrics.sql"),
+        ctx.guard,
+    )
+    .await
+    {
         Ok(rows) => {
             out.ok();
-            for row in &rows {
+            for row in rows.iter() {
                 let enabled = text_named(row, "STATUS")
                     .or_else(|| text_named(row, "ENABLED"))
                     .is_some_and(|s| s.eq_ignore_ascii_case("enabled") || s == "1");
@@ -47,7 +54,14 @@ pub(crate) async fn read(
         }
     }
     if facts.history_list_length.is_none() {
-        match fetch(conn, include_str!("sql/innodb_status.sql"), ctx.guard).await {
+        match fetch(
+            conn,
+            "innodb_status",
+            include_str!("sql/innodb_status.sql"),
+            ctx.guard,
+        )
+        .await
+        {
             Ok(rows) => {
                 let monitor = rows.first().and_then(|r| text_named(r, "Status"));
                 facts.history_list_length = monitor.as_deref().and_then(history_list_length);

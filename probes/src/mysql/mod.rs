@@ -10,6 +10,9 @@
 //! Each sub-probe records its own outcome (`mysql.<name>`), with the exact GRANT or
 //! setting that would enable what it could not read. A lost connection fails the
 //! queries after it at once; everything gathered before is kept.
+//!
+//! `replay` runs this same collector over a capture of the offline scripts instead
+//! of a connection (`perfdiag import`, see `crate::offline`).
 
 mod connect;
 mod digests;
@@ -26,15 +29,17 @@ mod tables;
 mod variables;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use perfdiag_model::facts::MysqlFacts;
-use perfdiag_model::{ProbeRecord, Table, tables as table_names};
+use perfdiag_model::{ProbeRecord, ProbeStatus, Table, tables as table_names};
 
 use crate::db::{DbCollector, DbError, DbOptions, DbOutput, DbTarget, Engine, runtime};
+use crate::offline::manifest::CaptureManifest;
+use crate::offline::{Phase, Replay};
 use flavor::Server;
 use outcome::Outcome;
-use query::{Conn, QueryError, fetch, text};
+use query::{Conn, QueryError, Stamp, fetch, text};
 
 /// What every sub-probe needs to know about the session.
 #[derive(Debug, Clone)]
@@ -59,8 +64,52 @@ impl Ctx {
 pub fn connect(target: &DbTarget, options: &DbOptions) -> Result<Box<dyn DbCollector>, DbError> {
     let rt = runtime()?;
     let conn = rt.block_on(connect::open(target, options))?;
-    let state = rt.block_on(State::start(Conn::new(conn), target, options))?;
+    let state = rt.block_on(State::start(Conn::new(conn), target.label(), options))?;
     Ok(Box::new(MysqlCollector { rt, state }))
+}
+
+/// Replays an offline capture through the collector: the start readings, each sample,
+/// the end readings, as a live window would have read them (`perfdiag import`).
+pub(crate) fn replay(
+    label: &str,
+    manifest: &CaptureManifest,
+    replay: Replay,
+    samples: &[u32],
+) -> DbOutput {
+    let options = DbOptions {
+        statement_timeout: Duration::from_millis(manifest.statement_timeout_ms),
+        lock_timeout: Duration::from_millis(manifest.lock_timeout_ms),
+        top_n: manifest.top_n,
+        ..DbOptions::default()
+    };
+    let failed = |message: String| DbOutput {
+        engine: Engine::Mysql,
+        target: label.to_owned(),
+        facts: None,
+        tables: Vec::new(),
+        records: vec![ProbeRecord {
+            id: "mysql.connect".to_owned(),
+            target: Some(label.to_owned()),
+            status: ProbeStatus::Failed,
+            duration_ms: 0,
+            message: Some(message),
+            hint: None,
+        }],
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return failed(e.to_string()),
+    };
+    let mut state = match rt.block_on(State::start(Conn::replay(replay), label, &options)) {
+        Ok(state) => state,
+        Err(e) => return failed(e.to_string()),
+    };
+    for n in samples {
+        state.conn.set_phase(Phase::Sample(*n));
+        rt.block_on(state.tick());
+    }
+    state.conn.set_phase(Phase::End);
+    rt.block_on(state.finish())
 }
 
 #[derive(Debug)]
@@ -87,7 +136,7 @@ struct State {
     ctx: Ctx,
     conn: Conn,
     facts: MysqlFacts,
-    status_start: Option<(BTreeMap<String, String>, Instant)>,
+    status_start: Option<(BTreeMap<String, String>, Stamp)>,
     digests_start: Option<digests::Start>,
     tables: Vec<(&'static str, Table)>,
     records: Vec<ProbeRecord>,
@@ -101,21 +150,22 @@ struct State {
 }
 
 impl State {
-    async fn start(
-        mut conn: Conn,
-        target: &DbTarget,
-        options: &DbOptions,
-    ) -> Result<Self, DbError> {
-        let label = target.label().to_owned();
+    async fn start(mut conn: Conn, label: &str, options: &DbOptions) -> Result<Self, DbError> {
+        let label = label.to_owned();
         // Before the session limits are known to work: bound the identity query by
         // the client guard alone.
         let guard = options.statement_timeout + Duration::from_secs(2);
-        let identity = fetch(&mut conn, include_str!("sql/identity.sql"), guard)
-            .await
-            .map_err(|e| DbError::Connect {
-                target: label.clone(),
-                detail: format!("connected, but the first query failed: {e}"),
-            })?;
+        let identity = fetch(
+            &mut conn,
+            "identity",
+            include_str!("sql/identity.sql"),
+            guard,
+        )
+        .await
+        .map_err(|e| DbError::Connect {
+            target: label.clone(),
+            detail: format!("connected, but the first query failed: {e}"),
+        })?;
         let row = identity.first();
         let version = row.and_then(|r| text(r, 0));
         let comment = row.and_then(|r| text(r, 1));
@@ -146,14 +196,15 @@ impl State {
         // The session limits come first: every later query runs under them.
         let mut out = Outcome::new("mysql.session");
         let limits = server.session_sql(options.statement_timeout, options.lock_timeout);
-        match query::execute(&mut conn, &limits, guard).await {
+        match query::execute(&mut conn, "session_limits", &limits, guard).await {
             Ok(()) => out.ok(),
             Err(e) => {
                 out.failed("statement and lock timeouts", &e);
                 out.hint("MySQL before 5.7.8 has no server-side statement timeout: only the client-side guard bounds queries.");
             }
         }
-        match query::execute(&mut conn, include_str!("sql/session_read_only.sql"), guard).await {
+        let read_only = include_str!("sql/session_read_only.sql");
+        match query::execute(&mut conn, "session_read_only", read_only, guard).await {
             Ok(()) => out.ok(),
             Err(e) => out.failed("read-only transactions", &e),
         }
@@ -175,7 +226,7 @@ impl State {
         let status_start = match status::read(&mut conn, &ctx).await {
             Ok(s) => {
                 status_out.ok();
-                Some((s, Instant::now()))
+                Some((s, conn.stamp()))
             }
             Err(e) => {
                 status_out.failed("start reading", &e);
@@ -334,7 +385,7 @@ impl State {
     async fn tick(&mut self) {
         self.sessions_out.resume();
         self.ticks += 1;
-        let ts = chrono::Utc::now().timestamp_micros();
+        let ts = self.conn.now().timestamp_micros();
         match sessions::sample(&mut self.conn, &self.ctx, ts).await {
             Ok((rows, wait_err)) => {
                 self.sessions_out.ok();
@@ -362,7 +413,7 @@ impl State {
         match (&end, &self.status_start) {
             (Ok(end), Some((start, at))) => {
                 self.status_out.ok();
-                let seconds = at.elapsed().as_secs_f64();
+                let seconds = self.conn.seconds_since(at);
                 self.facts.window = Some(status::window(start, end, seconds));
             }
             (Ok(_), None) => self.status_out.ok(),
@@ -444,6 +495,46 @@ impl State {
             tables,
             records,
         }
+    }
+}
+
+/// The flavor-dependent SQL the offline scripts carry, made by the same code as the
+/// live probe's (`flavor.rs`), for a representative server of each kind.
+pub(crate) mod script_support {
+    use std::time::Duration;
+
+    use super::flavor::Server;
+
+    fn mariadb() -> Server {
+        Server::detect("10.11.0-MariaDB", "")
+    }
+
+    fn mysql8() -> Server {
+        Server::detect("8.0.36", "MySQL Community Server - GPL")
+    }
+
+    /// The session limits statement of each flavor.
+    pub fn session_variants(statement: Duration, lock: Duration) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "session_limits_mariadb",
+                mariadb().session_sql(statement, lock),
+            ),
+            (
+                "session_limits_mysql",
+                mysql8().session_sql(statement, lock),
+            ),
+        ]
+    }
+
+    /// The session sample: the process list (MariaDB's, with TIME_MS; MySQL's), and
+    /// MySQL 8's performance_schema.threads.
+    pub fn sessions_variants() -> Vec<(&'static str, String)> {
+        vec![
+            ("sessions_mariadb", mariadb().sessions_sql(false)),
+            ("sessions_mysql", mysql8().sessions_sql(false)),
+            ("sessions_threads", mysql8().sessions_sql(true)),
+        ]
     }
 }
 

@@ -3,18 +3,25 @@
 //! read by name, old and new terminology alike.
 
 use perfdiag_model::facts::mysql::ReplicaChannel;
-use sqlx::mysql::MySqlRow;
 
 use super::Ctx;
 use super::outcome::Outcome;
 use super::query::{Conn, fetch, parse_uint, text_named};
+use crate::db::Row;
 
 pub(crate) async fn read(
     conn: &mut Conn,
     ctx: &Ctx,
     out: &mut Outcome,
 ) -> Option<Vec<ReplicaChannel>> {
-    match fetch(conn, ctx.server.replica_sql(), ctx.guard).await {
+    match fetch(
+        conn,
+        ctx.server.replica_name(),
+        ctx.server.replica_sql(),
+        ctx.guard,
+    )
+    .await
+    {
         Ok(rows) => {
             out.ok();
             Some(rows.iter().map(channel).collect())
@@ -27,7 +34,7 @@ pub(crate) async fn read(
     }
 }
 
-fn channel(row: &MySqlRow) -> ReplicaChannel {
+fn channel(row: Row<'_>) -> ReplicaChannel {
     let first = |names: &[&str]| names.iter().find_map(|n| text_named(row, n));
     ReplicaChannel {
         channel: first(&["Connection_name", "Channel_Name"]).unwrap_or_default(),

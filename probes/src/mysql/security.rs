@@ -3,10 +3,10 @@
 //! only says whether it is empty.
 
 use perfdiag_model::facts::mysql::Account;
-use sqlx::mysql::MySqlRow;
 
 use super::Ctx;
 use super::query::{Conn, QueryError, fetch, flag, text};
+use crate::db::Row;
 
 /// Plugins that authenticate with a password stored in the account: an empty one
 /// means anyone can log in. unix_socket, PAM, GSSAPI, auth_socket... do not.
@@ -19,12 +19,18 @@ const PASSWORD_PLUGINS: [&str; 5] = [
 ];
 
 pub(crate) async fn read(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<Account>, QueryError> {
-    let rows = fetch(conn, ctx.server.accounts_sql(), ctx.guard).await?;
+    let rows = fetch(
+        conn,
+        ctx.server.accounts_name(),
+        ctx.server.accounts_sql(),
+        ctx.guard,
+    )
+    .await?;
     Ok(rows.iter().filter_map(account).collect())
 }
 
 /// Columns: user, host, plugin, empty_auth, global_privs, locked, is_role.
-fn account(row: &MySqlRow) -> Option<Account> {
+fn account(row: Row<'_>) -> Option<Account> {
     if flag(row, 6) == Some(true) {
         return None; // MariaDB roles cannot log in.
     }

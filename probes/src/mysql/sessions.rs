@@ -42,16 +42,17 @@ pub(crate) async fn sample(
     ts_us: i64,
 ) -> Result<(Vec<SessionRow>, Option<QueryError>), QueryError> {
     let sql = ctx.server.sessions_sql(ctx.performance_schema);
-    let rows = fetch(conn, &sql, ctx.guard).await?;
-    let (waits, wait_err) = match fetch(conn, ctx.server.lock_waits_sql(), ctx.guard).await {
-        Ok(w) => (
-            w.iter()
-                .filter_map(|r| Some((int(r, 0)?, (int(r, 1)?, int(r, 2)))))
-                .collect::<HashMap<i64, (i64, Option<i64>)>>(),
-            None,
-        ),
-        Err(e) => (HashMap::new(), Some(e)),
-    };
+    let rows = fetch(conn, "sessions", &sql, ctx.guard).await?;
+    let (waits, wait_err) =
+        match fetch(conn, "lock_waits", ctx.server.lock_waits_sql(), ctx.guard).await {
+            Ok(w) => (
+                w.iter()
+                    .filter_map(|r| Some((int(r, 0)?, (int(r, 1)?, int(r, 2)))))
+                    .collect::<HashMap<i64, (i64, Option<i64>)>>(),
+                None,
+            ),
+            Err(e) => (HashMap::new(), Some(e)),
+        };
     let sessions = rows
         .iter()
         .map(|r| {

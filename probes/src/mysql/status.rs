@@ -13,7 +13,7 @@ pub(crate) async fn read(
     conn: &mut Conn,
     ctx: &Ctx,
 ) -> Result<BTreeMap<String, String>, QueryError> {
-    let rows = fetch(conn, include_str!("sql/status.sql"), ctx.guard).await?;
+    let rows = fetch(conn, "status", include_str!("sql/status.sql"), ctx.guard).await?;
     Ok(name_values(&rows))
 }
 

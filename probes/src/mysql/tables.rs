@@ -33,7 +33,7 @@ impl TableRow {
 }
 
 pub(crate) async fn read(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<TableRow>, QueryError> {
-    let rows = fetch(conn, include_str!("sql/tables.sql"), ctx.guard).await?;
+    let rows = fetch(conn, "tables", include_str!("sql/tables.sql"), ctx.guard).await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -56,6 +56,7 @@ pub(crate) async fn read(conn: &mut Conn, ctx: &Ctx) -> Result<Vec<TableRow>, Qu
 pub(crate) async fn sees_all_tables(conn: &mut Conn, ctx: &Ctx) -> bool {
     fetch(
         conn,
+        "system_tables_visible",
         include_str!("sql/system_tables_visible.sql"),
         ctx.guard,
     )

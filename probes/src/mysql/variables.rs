@@ -12,12 +12,18 @@ pub(crate) async fn read(
     conn: &mut Conn,
     ctx: &Ctx,
 ) -> Result<BTreeMap<String, String>, QueryError> {
-    let rows = fetch(conn, include_str!("sql/variables.sql"), ctx.guard).await?;
+    let rows = fetch(
+        conn,
+        "variables",
+        include_str!("sql/variables.sql"),
+        ctx.guard,
+    )
+    .await?;
     Ok(name_values(&rows))
 }
 
 /// Two-column SHOW output (`Variable_name`, `Value`) as a map.
-pub(crate) fn name_values(rows: &[sqlx::mysql::MySqlRow]) -> BTreeMap<String, String> {
+pub(crate) fn name_values(rows: &crate::db::TextRows) -> BTreeMap<String, String> {
     rows.iter()
         .filter_map(|r| Some((text(r, 0)?, text(r, 1).unwrap_or_default())))
         .collect()

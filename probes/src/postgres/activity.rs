@@ -7,7 +7,6 @@
 //! `pg_stat_bgwriter` into `pg_stat_checkpointer`; `pg_stat_wal` exists from 14 and
 //! lost its write/sync counters in 18.
 
-use chrono::Utc;
 use perfdiag_model::facts::postgres::{
     PgCheckpointer, PgConnections, PgCounters, PgDatabaseStats, PgReplica, PgReplication, PgWal,
 };
@@ -29,11 +28,11 @@ const CONNECTIONS_SQL: &str = include_str!("sql/connections.sql");
 pub(crate) fn counters(conn: &mut Conn, version: i64, tally: &mut Tally) -> Option<PgCounters> {
     tally.timed(|tally| {
         let mut counters = PgCounters {
-            at: Utc::now(),
+            at: conn.now(),
             ..PgCounters::default()
         };
         let mut any = false;
-        match conn.fetch(DATABASE_STATS_SQL, Binds::None) {
+        match conn.fetch("database_stats", DATABASE_STATS_SQL, Binds::None) {
             Ok(rows) => {
                 if let Some(at) = rows.first().and_then(|r| time_of(r, "at")) {
                     counters.at = at;
@@ -61,12 +60,12 @@ pub(crate) fn counters(conn: &mut Conn, version: i64, tally: &mut Tally) -> Opti
             }
             Err(e) => tally.failed("pg_stat_database", &e),
         }
-        let (sql, view) = if version >= 170_000 {
-            (CHECKPOINTER_SQL, "pg_stat_checkpointer")
+        let (name, sql, view) = if version >= 170_000 {
+            ("checkpointer", CHECKPOINTER_SQL, "pg_stat_checkpointer")
         } else {
-            (BGWRITER_SQL, "pg_stat_bgwriter")
+            ("bgwriter", BGWRITER_SQL, "pg_stat_bgwriter")
         };
-        match conn.fetch(sql, Binds::None) {
+        match conn.fetch(name, sql, Binds::None) {
             Ok(rows) => {
                 counters.bgwriter = rows.first().map(|r| PgCheckpointer {
                     checkpoints_timed: i64_of(r, "checkpoints_timed"),
@@ -86,12 +85,12 @@ pub(crate) fn counters(conn: &mut Conn, version: i64, tally: &mut Tally) -> Opti
             Err(e) => tally.failed(view, &e),
         }
         if version >= 140_000 {
-            let sql = if version >= 180_000 {
-                WAL_18_SQL
+            let (name, sql) = if version >= 180_000 {
+                ("wal_18", WAL_18_SQL)
             } else {
-                WAL_SQL
+                ("wal", WAL_SQL)
             };
-            match conn.fetch(sql, Binds::None) {
+            match conn.fetch(name, sql, Binds::None) {
                 Ok(rows) => {
                     counters.wal = rows.first().map(|r| PgWal {
                         wal_records: i64_of(r, "wal_records"),
@@ -125,27 +124,28 @@ pub(crate) fn replication(
             ..PgReplication::default()
         };
         let result = if in_recovery {
-            conn.fetch(REPLICATION_STANDBY_SQL, Binds::None)
+            conn.fetch("replication_standby", REPLICATION_STANDBY_SQL, Binds::None)
                 .map(|rows| {
                     replication.replay_delay_ms =
                         rows.first().and_then(|r| f64_of(r, "replay_delay_ms"));
                 })
         } else {
-            conn.fetch(REPLICATION_SQL, Binds::None).map(|rows| {
-                replication.replicas = rows
-                    .iter()
-                    .map(|r| PgReplica {
-                        application_name: text_of(r, "application_name"),
-                        client_addr: text_of(r, "client_addr"),
-                        state: text_of(r, "state"),
-                        sync_state: text_of(r, "sync_state"),
-                        write_lag_ms: f64_of(r, "write_lag_ms"),
-                        flush_lag_ms: f64_of(r, "flush_lag_ms"),
-                        replay_lag_ms: f64_of(r, "replay_lag_ms"),
-                        replay_lag_bytes: f64_of(r, "replay_lag_bytes"),
-                    })
-                    .collect();
-            })
+            conn.fetch("replication", REPLICATION_SQL, Binds::None)
+                .map(|rows| {
+                    replication.replicas = rows
+                        .iter()
+                        .map(|r| PgReplica {
+                            application_name: text_of(r, "application_name"),
+                            client_addr: text_of(r, "client_addr"),
+                            state: text_of(r, "state"),
+                            sync_state: text_of(r, "sync_state"),
+                            write_lag_ms: f64_of(r, "write_lag_ms"),
+                            flush_lag_ms: f64_of(r, "flush_lag_ms"),
+                            replay_lag_ms: f64_of(r, "replay_lag_ms"),
+                            replay_lag_bytes: f64_of(r, "replay_lag_bytes"),
+                        })
+                        .collect();
+                })
         };
         match result {
             Ok(()) => {
@@ -162,28 +162,30 @@ pub(crate) fn replication(
 
 /// Connection limits and client backends by state.
 pub(crate) fn connections(conn: &mut Conn, tally: &mut Tally) -> Option<PgConnections> {
-    tally.timed(|tally| match conn.fetch(CONNECTIONS_SQL, Binds::None) {
-        Ok(rows) => {
-            let mut c = PgConnections::default();
-            let mut total = 0;
-            for r in &rows {
-                c.max_connections = c.max_connections.or(i64_of(r, "max_connections"));
-                c.reserved_connections =
-                    c.reserved_connections.or(i64_of(r, "reserved_connections"));
-                let n = i64_of(r, "sessions").unwrap_or(0);
-                if n > 0 {
-                    let state = text_of(r, "state").unwrap_or_else(|| "unknown".to_owned());
-                    c.by_state.insert(state, n);
-                    total += n;
+    tally.timed(
+        |tally| match conn.fetch("connections", CONNECTIONS_SQL, Binds::None) {
+            Ok(rows) => {
+                let mut c = PgConnections::default();
+                let mut total = 0;
+                for r in rows.iter() {
+                    c.max_connections = c.max_connections.or(i64_of(r, "max_connections"));
+                    c.reserved_connections =
+                        c.reserved_connections.or(i64_of(r, "reserved_connections"));
+                    let n = i64_of(r, "sessions").unwrap_or(0);
+                    if n > 0 {
+                        let state = text_of(r, "state").unwrap_or_else(|| "unknown".to_owned());
+                        c.by_state.insert(state, n);
+                        total += n;
+                    }
                 }
+                c.peak_client_backends = Some(total);
+                tally.ok();
+                Some(c)
             }
-            c.peak_client_backends = Some(total);
-            tally.ok();
-            Some(c)
-        }
-        Err(e) => {
-            tally.failed("connections", &e);
-            None
-        }
-    })
+            Err(e) => {
+                tally.failed("connections", &e);
+                None
+            }
+        },
+    )
 }

@@ -2,23 +2,29 @@
 //! packet (so even the first query is bounded and read-only), and every query run
 //! through [`Conn::fetch`], which times it, bounds it on the client side too, and turns
 //! a server error into a [`QueryError`] the sub-probes can explain.
+//!
+//! Rows come back as [`TextRows`], converted here by column type, in one place: the
+//! sub-probes map text to facts, so the same mapping reads the CSV files of the
+//! offline scripts when the connection is a [`Replay`] of a capture (`perfdiag
+//! import`). Each query has a name (its `sql/` file's stem), which is also the name
+//! of its file in a capture.
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{Column, ConnectOptions, Connection, Row, TypeInfo};
 
-use crate::db::{DbError, DbOptions, DbTarget};
+use crate::db::{DbError, DbOptions, DbTarget, TextRows};
+use crate::offline::{Recorded, Replay};
 
 const SESSION_SQL: &str = include_str!("sql/session.sql");
 
-/// The collector's connection and the runtime that drives it.
+/// The collector's connection (or the replay of a capture).
 #[derive(Debug)]
 pub(crate) struct Conn {
-    runtime: tokio::runtime::Runtime,
-    /// `None` once the connection was lost: later queries fail at once.
-    conn: Option<PgConnection>,
+    backend: Backend,
     /// Client-side bound of one query: the statement timeout plus a margin, in case
     /// the network (not the server) stalls.
     guard: Duration,
@@ -26,6 +32,16 @@ pub(crate) struct Conn {
     pub spent: Duration,
     /// Number of queries issued.
     pub queries: u64,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Live {
+        runtime: tokio::runtime::Runtime,
+        /// `None` once the connection was lost: later queries fail at once.
+        conn: Option<PgConnection>,
+    },
+    Replay(Replay),
 }
 
 /// Why a query failed, classified for the probe records.
@@ -109,21 +125,59 @@ impl Conn {
                 detail: format!("cannot make the session read-only: {e}"),
             })?;
         Ok(Self {
-            runtime,
-            conn: Some(conn),
+            backend: Backend::Live {
+                runtime,
+                conn: Some(conn),
+            },
             guard: options.statement_timeout + Duration::from_secs(2),
             spent: Duration::ZERO,
             queries: 0,
         })
     }
 
-    pub fn is_alive(&self) -> bool {
-        self.conn.is_some()
+    /// A connection that answers from the files of an offline capture.
+    pub fn replay(replay: Replay) -> Self {
+        Self {
+            backend: Backend::Replay(replay),
+            guard: Duration::ZERO,
+            spent: Duration::ZERO,
+            queries: 0,
+        }
     }
 
-    /// Runs `sql` with `binds` (applied in order) and returns its rows.
-    pub fn fetch(&mut self, sql: &str, binds: Binds) -> Result<Vec<PgRow>, QueryError> {
-        let Some(conn) = self.conn.as_mut() else {
+    pub fn replay_mut(&mut self) -> Option<&mut Replay> {
+        match &mut self.backend {
+            Backend::Replay(r) => Some(r),
+            Backend::Live { .. } => None,
+        }
+    }
+
+    pub fn is_alive(&self) -> bool {
+        match &self.backend {
+            Backend::Live { conn, .. } => conn.is_some(),
+            Backend::Replay(_) => true,
+        }
+    }
+
+    /// The time of the reading in progress: the clock here, or the time the capture
+    /// recorded for its phase.
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.backend {
+            Backend::Live { .. } => Utc::now(),
+            Backend::Replay(r) => r.now(),
+        }
+    }
+
+    /// Runs query `name` (`sql`, with `binds` applied in order) and returns its rows.
+    pub fn fetch(&mut self, name: &str, sql: &str, binds: Binds) -> Result<TextRows, QueryError> {
+        let (runtime, conn) = match &mut self.backend {
+            Backend::Live { runtime, conn } => (runtime, conn),
+            Backend::Replay(replay) => {
+                self.queries += 1;
+                return replay.fetch(name).map_err(recorded_error);
+            }
+        };
+        let Some(live) = conn.as_mut() else {
             return Err(QueryError {
                 code: None,
                 message: "the connection to the server was lost earlier".to_owned(),
@@ -139,26 +193,26 @@ impl Conn {
         }
         let started = Instant::now();
         self.queries += 1;
-        let result = self
-            .runtime
-            .block_on(async { tokio::time::timeout(self.guard, query.fetch_all(conn)).await });
+        let guard = self.guard;
+        let result =
+            runtime.block_on(async { tokio::time::timeout(guard, query.fetch_all(live)).await });
         self.spent += started.elapsed();
         match result {
-            Ok(Ok(rows)) => Ok(rows),
+            Ok(Ok(rows)) => Ok(text_rows(&rows)),
             Ok(Err(sqlx::Error::Database(e))) => Err(QueryError {
                 code: e.code().map(|c| c.into_owned()),
                 message: e.message().to_owned(),
             }),
             Ok(Err(e)) => {
                 // I/O, protocol or TLS errors leave the connection unusable.
-                self.conn = None;
+                *conn = None;
                 Err(QueryError {
                     code: None,
                     message: format!("connection lost: {e}"),
                 })
             }
             Err(_) => {
-                self.conn = None;
+                *conn = None;
                 Err(QueryError {
                     code: None,
                     message: format!(
@@ -171,12 +225,83 @@ impl Conn {
     }
 
     /// Closes the connection politely (a Terminate message), if it is still open.
-    pub fn close(mut self) {
-        if let Some(conn) = self.conn.take() {
-            let _ = self.runtime.block_on(async {
+    pub fn close(self) {
+        if let Backend::Live {
+            runtime,
+            conn: Some(conn),
+        } = self.backend
+        {
+            let _ = runtime.block_on(async {
                 tokio::time::timeout(Duration::from_secs(2), conn.close()).await
             });
         }
+    }
+}
+
+/// A failure the capture recorded (psql's `:LAST_ERROR_SQLSTATE` on the first line of
+/// the `.err` file, its message after), or a file that cannot be used.
+fn recorded_error(recorded: Recorded) -> QueryError {
+    match recorded {
+        Recorded::Failed(text) => {
+            let (code, message) = text.trim().split_once('\n').unwrap_or(("", text.trim()));
+            let code = code.trim();
+            QueryError {
+                code: (code.len() == 5).then(|| code.to_owned()),
+                message: message.trim().to_owned(),
+            }
+        }
+        Recorded::Unusable(message) => QueryError {
+            code: None,
+            message,
+        },
+    }
+}
+
+/// The rows as text, by column type, as psql prints them: integers and floats in
+/// decimal (floats in their shortest exact form), booleans `t`/`f`, times in RFC
+/// 3339, text arrays as array literals. The probe queries cast every column to one of
+/// these types; another type reads as NULL.
+fn text_rows(rows: &[PgRow]) -> TextRows {
+    let Some(first) = rows.first() else {
+        return TextRows::default();
+    };
+    let columns = first.columns();
+    let mut out = TextRows::new(columns.iter().map(|c| c.name().to_owned()).collect());
+    let kinds: Vec<&str> = columns.iter().map(|c| c.type_info().name()).collect();
+    out.rows = rows
+        .iter()
+        .map(|row| {
+            kinds
+                .iter()
+                .enumerate()
+                .map(|(i, kind)| cell(row, i, kind))
+                .collect()
+        })
+        .collect();
+    out
+}
+
+fn cell(row: &PgRow, i: usize, kind: &str) -> Option<String> {
+    fn get<'r, T>(row: &'r PgRow, i: usize) -> Option<T>
+    where
+        T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        row.try_get::<Option<T>, _>(i).ok().flatten()
+    }
+    match kind {
+        "INT8" => get::<i64>(row, i).map(|v| v.to_string()),
+        "INT4" => get::<i32>(row, i).map(|v| v.to_string()),
+        "INT2" => get::<i16>(row, i).map(|v| v.to_string()),
+        "FLOAT8" => get::<f64>(row, i).map(|v| v.to_string()),
+        "FLOAT4" => get::<f32>(row, i).map(|v| v.to_string()),
+        "BOOL" => get::<bool>(row, i).map(|v| if v { "t" } else { "f" }.to_owned()),
+        "TIMESTAMPTZ" => {
+            get::<DateTime<Utc>>(row, i).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        }
+        "TEXT[]" | "VARCHAR[]" | "NAME[]" => {
+            get::<Vec<String>>(row, i).map(|v| super::probe::array_literal(&v))
+        }
+        _ => get::<String>(row, i),
     }
 }
 

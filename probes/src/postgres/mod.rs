@@ -11,6 +11,9 @@
 //! a failing query costs only its part. When the server goes away mid-window, the
 //! connection is marked lost, later queries fail at once, and `finish` returns what
 //! was gathered before with `partial`/`failed` records. The queries are in `sql/`.
+//!
+//! `replay` runs this same collector over a capture of the offline scripts instead
+//! of a connection (`perfdiag import`, see `crate::offline`).
 
 mod activity;
 mod connect;
@@ -27,12 +30,26 @@ use perfdiag_model::facts::PostgresFacts;
 use perfdiag_model::{ProbeRecord, ProbeStatus, tables as names};
 
 use crate::db::{DbCollector, DbError, DbOptions, DbOutput, DbTarget, Engine};
+use crate::offline::{Phase, Replay};
 use connect::Conn;
 use probe::Tally;
 
 /// Connects to a PostgreSQL target and takes the start-of-window readings.
 pub fn connect(target: &DbTarget, options: &DbOptions) -> Result<Box<dyn DbCollector>, DbError> {
     Ok(Box::new(PgCollector::connect(target, options)?))
+}
+
+/// Replays an offline capture through the collector: the start readings, each sample,
+/// the end readings, as a live window would have read them (`perfdiag import`).
+pub(crate) fn replay(label: &str, top_n: usize, replay: Replay, samples: &[u32]) -> DbOutput {
+    let mut c = PgCollector::with_conn(Conn::replay(replay), label.to_owned(), top_n);
+    c.start();
+    for n in samples {
+        c.set_phase(Phase::Sample(*n));
+        c.tick();
+    }
+    c.set_phase(Phase::End);
+    c.finish_output()
 }
 
 /// The per-sub-probe tallies, in the order their records are reported.
@@ -65,14 +82,19 @@ impl PgCollector {
     /// Connects and takes the start-of-window readings.
     pub fn connect(target: &DbTarget, options: &DbOptions) -> Result<Self, DbError> {
         let conn = Conn::open(target, options)?;
-        let label = target.label().to_owned();
-        let mut c = Self {
+        let mut c = Self::with_conn(conn, target.label().to_owned(), options.top_n);
+        c.start();
+        Ok(c)
+    }
+
+    fn with_conn(conn: Conn, label: String, top_n: usize) -> Self {
+        Self {
             facts: PostgresFacts {
                 target: label.clone(),
                 ..PostgresFacts::default()
             },
             label,
-            top_n: options.top_n.max(1),
+            top_n: top_n.max(1),
             conn,
             tallies: Tallies::default(),
             statements_access: None,
@@ -80,9 +102,14 @@ impl PgCollector {
             tables_start: None,
             sessions: sessions::Sessions::default(),
             sessions_spent: Duration::ZERO,
-        };
-        c.start();
-        Ok(c)
+        }
+    }
+
+    /// Moves a replay to the next phase of the capture (no-op when live).
+    fn set_phase(&mut self, phase: Phase) {
+        if let Some(replay) = self.conn.replay_mut() {
+            replay.set_phase(phase);
+        }
     }
 
     fn start(&mut self) {

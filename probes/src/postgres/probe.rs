@@ -1,4 +1,4 @@
-//! Sub-probe bookkeeping and row decoding shared by the PostgreSQL modules.
+//! Sub-probe bookkeeping and typed reading of rows, shared by the PostgreSQL modules.
 //!
 //! A sub-probe (`postgres.settings`, `postgres.statements`, ...) may run at the start
 //! and again at the end of the window; its [`Tally`] gathers the time spent, what
@@ -11,10 +11,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use perfdiag_model::{ProbeRecord, ProbeStatus};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 use super::connect::QueryError;
+use crate::db::Row;
 
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
@@ -92,39 +91,90 @@ impl Tally {
     }
 }
 
-/// A column as `Option<T>`: NULL, a missing column and an undecodable value are all
-/// "unknown". The SQL casts every column to the type read here, so the latter two
-/// only happen on a server we do not understand.
-pub(crate) fn get<'r, T>(row: &'r PgRow, column: &str) -> Option<T>
-where
-    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-{
-    row.try_get::<Option<T>, _>(column).ok().flatten()
+// Typed reading of a row's cells (text from a live connection or from a capture's
+// CSV file): NULL, a missing column and an unreadable value are all "unknown". The SQL
+// casts every column to the type read here.
+
+pub(crate) fn i64_of(row: Row<'_>, column: &str) -> Option<i64> {
+    row.i64(column)
 }
 
-pub(crate) fn i64_of(row: &PgRow, column: &str) -> Option<i64> {
-    get::<i64>(row, column)
+pub(crate) fn f64_of(row: Row<'_>, column: &str) -> Option<f64> {
+    row.f64(column)
 }
 
-pub(crate) fn f64_of(row: &PgRow, column: &str) -> Option<f64> {
-    get::<f64>(row, column)
+pub(crate) fn text_of(row: Row<'_>, column: &str) -> Option<String> {
+    row.string(column)
 }
 
-pub(crate) fn text_of(row: &PgRow, column: &str) -> Option<String> {
-    get::<String>(row, column)
+pub(crate) fn bool_of(row: Row<'_>, column: &str) -> Option<bool> {
+    row.bool(column)
 }
 
-pub(crate) fn bool_of(row: &PgRow, column: &str) -> Option<bool> {
-    get::<bool>(row, column)
-}
-
-pub(crate) fn time_of(row: &PgRow, column: &str) -> Option<DateTime<Utc>> {
-    get::<DateTime<Utc>>(row, column)
+pub(crate) fn time_of(row: Row<'_>, column: &str) -> Option<DateTime<Utc>> {
+    row.time(column)
 }
 
 /// Microseconds since the epoch, for timestamp columns of tables.
-pub(crate) fn micros_of(row: &PgRow, column: &str) -> Option<i64> {
+pub(crate) fn micros_of(row: Row<'_>, column: &str) -> Option<i64> {
     time_of(row, column).map(|t| t.timestamp_micros())
+}
+
+/// A text array as PostgreSQL prints it (`{all,"my db"}`), as psql writes it to CSV.
+pub(crate) fn array_literal(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let plain = !item.is_empty()
+                && !item.eq_ignore_ascii_case("null")
+                && !item
+                    .chars()
+                    .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+            if plain {
+                item.clone()
+            } else {
+                format!("\"{}\"", item.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+        })
+        .collect();
+    format!("{{{}}}", quoted.join(","))
+}
+
+/// The items of a one-dimensional text array literal; unquoted `NULL` items are left
+/// out.
+pub(crate) fn array_items(literal: &str) -> Vec<String> {
+    let inner = literal
+        .trim()
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or("");
+    let mut items = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while chars.peek().is_some() {
+        let mut item = String::new();
+        let mut quoted = false;
+        if chars.peek() == Some(&'"') {
+            quoted = true;
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => item.extend(chars.next()),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+        }
+        for c in chars.by_ref() {
+            if c == ',' {
+                break;
+            }
+            item.push(c);
+        }
+        if quoted || !item.trim().eq_ignore_ascii_case("null") {
+            items.push(if quoted { item } else { item.trim().to_owned() });
+        }
+    }
+    items
 }
 
 /// Quotes an identifier for interpolation into SQL (`"my schema"`).
@@ -163,6 +213,16 @@ mod tests {
         let mut f = Tally::default();
         f.failed("a", &err("XX000"));
         assert_eq!(f.record("p", "x").status, ProbeStatus::Failed);
+    }
+
+    #[test]
+    fn text_arrays_survive_the_literal_form() {
+        let items = vec!["all".to_owned(), "my db".to_owned(), "a\"b,c".to_owned()];
+        let literal = array_literal(&items);
+        assert_eq!(literal, "{all,\"my db\",\"a\\\"b,c\"}");
+        assert_eq!(array_items(&literal), items);
+        assert_eq!(array_items("{}"), Vec::<String>::new());
+        assert_eq!(array_items("{replication}"), vec!["replication"]);
     }
 
     #[test]

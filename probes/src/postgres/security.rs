@@ -7,7 +7,7 @@
 use perfdiag_model::facts::postgres::{PgHbaRule, PgSecurity};
 
 use super::connect::{Binds, Conn};
-use super::probe::{Tally, bool_of, get, i64_of, text_of};
+use super::probe::{Tally, array_items, bool_of, i64_of, text_of};
 
 const ROLES_SQL: &str = include_str!("sql/security_roles.sql");
 const PUBLIC_SCHEMA_SQL: &str = include_str!("sql/public_schema.sql");
@@ -16,9 +16,9 @@ const HBA_SQL: &str = include_str!("sql/hba.sql");
 pub(crate) fn collect(conn: &mut Conn, tally: &mut Tally) -> PgSecurity {
     tally.timed(|tally| {
         let mut security = PgSecurity::default();
-        match conn.fetch(ROLES_SQL, Binds::None) {
+        match conn.fetch("security_roles", ROLES_SQL, Binds::None) {
             Ok(rows) => {
-                for r in &rows {
+                for r in rows.iter() {
                     let Some(name) = text_of(r, "rolname") else {
                         continue;
                     };
@@ -35,7 +35,7 @@ pub(crate) fn collect(conn: &mut Conn, tally: &mut Tally) -> PgSecurity {
             }
             Err(e) => tally.failed("roles", &e),
         }
-        match conn.fetch(PUBLIC_SCHEMA_SQL, Binds::None) {
+        match conn.fetch("public_schema", PUBLIC_SCHEMA_SQL, Binds::None) {
             Ok(rows) => {
                 security.public_schema_create =
                     rows.first().and_then(|r| bool_of(r, "public_create"));
@@ -50,7 +50,7 @@ pub(crate) fn collect(conn: &mut Conn, tally: &mut Tally) -> PgSecurity {
 /// Reads pg_hba.conf rules; `None` (and a skipped record with the GRANT) when the role
 /// may not.
 pub(crate) fn hba(conn: &mut Conn, user: &str, tally: &mut Tally) -> Option<Vec<PgHbaRule>> {
-    tally.timed(|tally| match conn.fetch(HBA_SQL, Binds::None) {
+    tally.timed(|tally| match conn.fetch("hba", HBA_SQL, Binds::None) {
         Ok(rows) => {
             tally.ok();
             Some(
@@ -58,8 +58,12 @@ pub(crate) fn hba(conn: &mut Conn, user: &str, tally: &mut Tally) -> Option<Vec<
                     .map(|r| PgHbaRule {
                         line_number: i64_of(r, "line_number"),
                         conn_type: text_of(r, "conn_type"),
-                        databases: get::<Vec<String>>(r, "databases").unwrap_or_default(),
-                        users: get::<Vec<String>>(r, "users").unwrap_or_default(),
+                        databases: text_of(r, "databases")
+                            .map(|l| array_items(&l))
+                            .unwrap_or_default(),
+                        users: text_of(r, "users")
+                            .map(|l| array_items(&l))
+                            .unwrap_or_default(),
                         address: text_of(r, "address"),
                         netmask: text_of(r, "netmask"),
                         auth_method: text_of(r, "auth_method"),

@@ -6,7 +6,6 @@
 //! One query per tick, a few dozen rows: negligible database time even with hundreds
 //! of connections (see `benches/pg_tick.rs`).
 
-use chrono::Utc;
 use perfdiag_model::{Table, col};
 
 use super::connect::{Binds, Conn};
@@ -63,11 +62,11 @@ impl Sessions {
 
     /// Takes one sample; a failure is counted, never fatal.
     pub fn sample(&mut self, conn: &mut Conn) {
-        let ts = Utc::now().timestamp_micros();
-        match conn.fetch(&self.sql, Binds::None) {
+        let ts = conn.now().timestamp_micros();
+        match conn.fetch("sessions", &self.sql, Binds::None) {
             Ok(rows) => {
                 self.ticks_ok += 1;
-                for r in &rows {
+                for r in rows.iter() {
                     if let Some(n) = i64_of(r, "client_backends") {
                         // Our own connection is a client backend too: not the
                         // application's.

@@ -15,7 +15,7 @@ const EXTENSIONS_SQL: &str = include_str!("sql/extensions.sql");
 
 pub(crate) fn collect(conn: &mut Conn, facts: &mut PostgresFacts, tally: &mut Tally) {
     tally.timed(|tally| {
-        match conn.fetch(SERVER_SQL, Binds::None) {
+        match conn.fetch("server", SERVER_SQL, Binds::None) {
             Ok(rows) => {
                 if let Some(row) = rows.first() {
                     facts.server_version_num = i64_of(row, "server_version_num");
@@ -31,7 +31,7 @@ pub(crate) fn collect(conn: &mut Conn, facts: &mut PostgresFacts, tally: &mut Ta
             }
             Err(e) => tally.failed("server version", &e),
         }
-        match conn.fetch(SETTINGS_SQL, Binds::None) {
+        match conn.fetch("settings", SETTINGS_SQL, Binds::None) {
             Ok(rows) => {
                 facts.settings = rows
                     .iter()
@@ -58,7 +58,7 @@ pub(crate) fn collect(conn: &mut Conn, facts: &mut PostgresFacts, tally: &mut Ta
             }
             Err(e) => tally.failed("pg_settings", &e),
         }
-        match conn.fetch(DATABASES_SQL, Binds::None) {
+        match conn.fetch("databases", DATABASES_SQL, Binds::None) {
             Ok(rows) => {
                 facts.databases = rows
                     .iter()
@@ -73,7 +73,7 @@ pub(crate) fn collect(conn: &mut Conn, facts: &mut PostgresFacts, tally: &mut Ta
             }
             Err(e) => tally.failed("databases", &e),
         }
-        match conn.fetch(EXTENSIONS_SQL, Binds::None) {
+        match conn.fetch("extensions", EXTENSIONS_SQL, Binds::None) {
             Ok(rows) => {
                 facts.extensions = rows
                     .iter()

@@ -130,19 +130,19 @@ pub(crate) fn read(conn: &mut Conn, access: &Access, tally: &mut Tally) -> Optio
     tally.timed(|tally| {
         let mut reading = Reading::default();
         if access.has_info {
-            match conn.fetch(&INFO_SQL.replace("{schema}", &access.schema), Binds::None) {
+            match conn.fetch("statements_info", &INFO_SQL.replace("{schema}", &access.schema), Binds::None) {
                 Ok(rows) => reading.reset_at = rows.first().and_then(|r| time_of(r, "stats_reset")),
                 Err(e) => tally.failed("pg_stat_statements_info", &e),
             }
         }
-        let sql = if access.pre13 {
-            STATEMENTS_PRE13_SQL
+        let (name, sql) = if access.pre13 {
+            ("statements_pre13", STATEMENTS_PRE13_SQL)
         } else {
-            STATEMENTS_SQL
+            ("statements", STATEMENTS_SQL)
         };
-        match conn.fetch(&sql.replace("{schema}", &access.schema), Binds::None) {
+        match conn.fetch(name, &sql.replace("{schema}", &access.schema), Binds::None) {
             Ok(rows) => {
-                for r in &rows {
+                for r in rows.iter() {
                     let (Some(u), Some(d), Some(q)) =
                         (i64_of(r, "userid"), i64_of(r, "dbid"), i64_of(r, "queryid"))
                     else {
@@ -273,11 +273,12 @@ pub(crate) fn finish(
     if !ids.is_empty() {
         tally.timed(|tally| {
             match conn.fetch(
+                "statement_texts",
                 &TEXTS_SQL.replace("{schema}", &access.schema),
                 Binds::Ints(ids),
             ) {
                 Ok(rows) => {
-                    for r in &rows {
+                    for r in rows.iter() {
                         if let (Some(id), Some(q)) = (i64_of(r, "queryid"), text_of(r, "query")) {
                             texts.insert(id, mask_literals(&q));
                         }

@@ -14,10 +14,10 @@
 use std::collections::BTreeMap;
 
 use perfdiag_model::{Table, col};
-use sqlx::postgres::PgRow;
 
 use super::connect::{Binds, Conn, QueryError};
 use super::probe::{Tally, bool_of, i64_of, micros_of, text_of};
+use crate::db::{Row, TextRows};
 
 const COUNTERS_SQL: &str = include_str!("sql/tables_counters.sql");
 const TABLES_SQL: &str = include_str!("sql/tables.sql");
@@ -40,38 +40,41 @@ const COUNTER_COLUMNS: [&str; 5] = [
 ];
 
 pub(crate) fn start(conn: &mut Conn, tally: &mut Tally) -> Option<StartCounters> {
-    tally.timed(|tally| match conn.fetch(COUNTERS_SQL, Binds::None) {
-        Ok(rows) => {
-            tally.ok();
-            Some(
-                rows.iter()
-                    .filter_map(|r| {
-                        let relid = i64_of(r, "relid")?;
-                        Some((relid, COUNTER_COLUMNS.map(|c| i64_of(r, c))))
-                    })
-                    .collect(),
-            )
-        }
-        Err(e) => {
-            tally.failed("table scan counters at the start", &e);
-            None
-        }
-    })
+    tally.timed(
+        |tally| match conn.fetch("tables_counters", COUNTERS_SQL, Binds::None) {
+            Ok(rows) => {
+                tally.ok();
+                Some(
+                    rows.iter()
+                        .filter_map(|r| {
+                            let relid = i64_of(r, "relid")?;
+                            Some((relid, COUNTER_COLUMNS.map(|c| i64_of(r, c))))
+                        })
+                        .collect(),
+                )
+            }
+            Err(e) => {
+                tally.failed("table scan counters at the start", &e);
+                None
+            }
+        },
+    )
 }
 
 /// Runs a sizing query exactly, or with estimated sizes when the exact one timed out.
 fn sized(
     conn: &mut Conn,
+    name: &str,
     sql: &str,
     exact: &str,
     what: &str,
     top_n: i64,
     tally: &mut Tally,
-) -> Option<(Vec<PgRow>, bool)> {
-    let run = |conn: &mut Conn, size: &str| -> Result<Vec<PgRow>, QueryError> {
-        conn.fetch(&sql.replace("{size}", size), Binds::Int(top_n))
+) -> Option<(TextRows, bool)> {
+    let run = |conn: &mut Conn, name: &str, size: &str| -> Result<TextRows, QueryError> {
+        conn.fetch(name, &sql.replace("{size}", size), Binds::Int(top_n))
     };
-    match run(conn, exact) {
+    match run(conn, name, exact) {
         Ok(rows) => {
             tally.ok();
             Some((rows, true))
@@ -82,7 +85,7 @@ fn sized(
                 "A relation was locked (ACCESS EXCLUSIVE) past lock_timeout: sizes are estimated \
                  from pg_class.relpages; run the collection again outside maintenance windows",
             );
-            match run(conn, ESTIMATED_SIZE) {
+            match run(conn, &format!("{name}_estimated"), ESTIMATED_SIZE) {
                 Ok(rows) => {
                     tally.ok();
                     Some((rows, false))
@@ -109,7 +112,17 @@ pub(crate) fn tables(
     tally: &mut Tally,
 ) -> Table {
     let rows = tally
-        .timed(|tally| sized(conn, TABLES_SQL, EXACT_TABLE_SIZE, "tables", top_n, tally))
+        .timed(|tally| {
+            sized(
+                conn,
+                "tables",
+                TABLES_SQL,
+                EXACT_TABLE_SIZE,
+                "tables",
+                top_n,
+                tally,
+            )
+        })
         .unwrap_or_default();
     let (rows, exact) = (rows.0, rows.1);
     let n = rows.len();
@@ -121,8 +134,8 @@ pub(crate) fn tables(
             Some((end - begin).max(0))
         }))
     };
-    let live = |r: &PgRow| i64_of(r, "n_live_tup");
-    let dead = |r: &PgRow| i64_of(r, "n_dead_tup");
+    let live = |r: Row<'_>| i64_of(r, "n_live_tup");
+    let dead = |r: Row<'_>| i64_of(r, "n_dead_tup");
     Table::new()
         .with("target", col::utf8(vec![Some(label); n]))
         .with(
@@ -199,7 +212,17 @@ pub(crate) fn tables(
 /// The `pg_indexes` table.
 pub(crate) fn indexes(conn: &mut Conn, top_n: i64, label: &str, tally: &mut Tally) -> Table {
     let (rows, exact) = tally
-        .timed(|tally| sized(conn, INDEXES_SQL, EXACT_INDEX_SIZE, "indexes", top_n, tally))
+        .timed(|tally| {
+            sized(
+                conn,
+                "indexes",
+                INDEXES_SQL,
+                EXACT_INDEX_SIZE,
+                "indexes",
+                top_n,
+                tally,
+            )
+        })
         .unwrap_or_default();
     let n = rows.len();
     Table::new()
