@@ -600,6 +600,10 @@ pub struct CaseInitArgs {
     /// `mysql://USER@HOST:3306/DB`.
     #[arg(long = "mysql", value_name = "URL", value_parser = parse_mysql_stored)]
     pub mysql: Vec<String>,
+    /// A SQL Server (repeatable), without a password:
+    /// `mssql://USER@HOST:1433/DB` or an ADO.NET connection string.
+    #[arg(long = "mssql", value_name = "URL", value_parser = parse_mssql_stored)]
+    pub mssql: Vec<String>,
     /// How long each collection of the case samples [default: 60s].
     #[arg(long, value_parser = duration_text)]
     pub duration: Option<String>,
@@ -766,6 +770,10 @@ fn parse_pg_stored(text: &str) -> Result<String, String> {
 
 fn parse_mysql_stored(text: &str) -> Result<String, String> {
     stored_url(Engine::Mysql, text)
+}
+
+fn parse_mssql_stored(text: &str) -> Result<String, String> {
+    stored_url(Engine::Mssql, text)
 }
 
 /// A duration kept as written, once checked.

@@ -54,6 +54,8 @@ pub struct Targets {
     pub postgres: Vec<String>,
     #[serde(default)]
     pub mysql: Vec<String>,
+    #[serde(default)]
+    pub mssql: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -75,6 +77,7 @@ pub struct CaseConfig {
     pub lang: Option<Lang>,
     pub postgres: Vec<DbTarget>,
     pub mysql: Vec<DbTarget>,
+    pub mssql: Vec<DbTarget>,
     pub duration: Duration,
     pub interval: Duration,
 }
@@ -119,6 +122,7 @@ impl CaseConfig {
         }
         let postgres = targets(Engine::Postgres, "postgres", &file.targets.postgres)?;
         let mysql = targets(Engine::Mysql, "mysql", &file.targets.mysql)?;
+        let mssql = targets(Engine::Mssql, "mssql", &file.targets.mssql)?;
         let duration = parse_duration(
             "collection.duration",
             file.collection
@@ -143,6 +147,7 @@ impl CaseConfig {
             lang,
             postgres,
             mysql,
+            mssql,
             duration,
             interval,
         })
@@ -154,7 +159,7 @@ impl CaseConfig {
     }
 
     pub fn targets(&self) -> impl Iterator<Item = &DbTarget> {
-        self.postgres.iter().chain(&self.mysql)
+        self.postgres.iter().chain(&self.mysql).chain(&self.mssql)
     }
 
     /// The text of a new `case.toml`: every key, commented where not given, so the
@@ -203,6 +208,7 @@ impl CaseConfig {
         };
         let _ = writeln!(s, "postgres = {}", list(&file.targets.postgres));
         let _ = writeln!(s, "mysql = {}", list(&file.targets.mysql));
+        let _ = writeln!(s, "mssql = {}", list(&file.targets.mssql));
         s.push_str(
             "\n# How `case collect`, `case optimized` and `case recheck` sample.\n[collection]\n",
         );
@@ -278,6 +284,7 @@ mod tests {
             targets: Targets {
                 postgres: vec!["postgres://perfdiag@db01:5432/erp".into()],
                 mysql: vec![],
+                mssql: vec!["mssql://perfdiag@db02:1433/erp?trust_server_certificate=true".into()],
             },
             ..CaseFile::default()
         };
@@ -292,6 +299,11 @@ mod tests {
             config.postgres[0].label(),
             "postgres://perfdiag@db01:5432/erp"
         );
+        assert_eq!(
+            config.mssql[0].label(),
+            "mssql://perfdiag@db02:1433/erp?trust_server_certificate=true"
+        );
+        assert_eq!(config.targets().count(), 2);
         assert_eq!(config.duration, Duration::from_secs(60));
         assert_eq!(config.interval, Duration::from_secs(1));
     }
@@ -303,6 +315,14 @@ mod tests {
             .to_string();
         assert!(
             e.contains("targets.postgres[0]") && e.contains("holds a password"),
+            "{e}"
+        );
+        assert!(!e.contains("S3cret"), "{e}");
+        let e = CaseConfig::parse("[targets]\nmssql = [\"mssql://sa:S3cret@db2/erp\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("targets.mssql[0]") && e.contains("MSSQL_PWD"),
             "{e}"
         );
         assert!(!e.contains("S3cret"), "{e}");

@@ -25,6 +25,34 @@ fn a_case_refuses_bad_input_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("holds a password"), "{stderr}");
     assert!(!other.exists());
+    // The same for a SQL Server connection string, whose password hides in a key.
+    let out = perfdiag(&[
+        "case",
+        "init",
+        s(&other),
+        "--mssql",
+        "Server=tcp:db2,1433;Database=erp;User Id=sa;Password=S3cret",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds a password") && stderr.contains("MSSQL_PWD"),
+        "{stderr}"
+    );
+    assert!(!other.exists());
+    // Without it, the string is kept as its URL.
+    ok(&perfdiag(&[
+        "case",
+        "init",
+        s(&other),
+        "--mssql",
+        "Server=tcp:db2,1433;Database=erp;User Id=perfdiag;TrustServerCertificate=True",
+    ]));
+    let toml = std::fs::read_to_string(other.join("case.toml")).unwrap();
+    assert!(
+        toml.contains("mssql = [\"mssql://perfdiag@db2:1433/erp?trust_server_certificate=true\"]"),
+        "{toml}"
+    );
 
     // A window of 4 months: refused, whatever the snapshot.
     let later = dir.path().join("later.pdsnap");

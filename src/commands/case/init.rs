@@ -24,6 +24,7 @@ pub(super) fn run(args: &CaseInitArgs) -> Result<Outcome> {
         targets: Targets {
             postgres: args.postgres.clone(),
             mysql: args.mysql.clone(),
+            mssql: args.mssql.clone(),
         },
         collection: Collection {
             duration: args.duration.clone(),

@@ -116,8 +116,7 @@ pub(super) fn collect_snapshot(case: &Case, overrides: &CaseSampling) -> Result<
         databases: DatabaseArgs {
             postgres: c.postgres.clone(),
             mysql: c.mysql.clone(),
-            // case.toml lists no SQL Server targets yet.
-            mssql: Vec::new(),
+            mssql: c.mssql.clone(),
             statement_timeout: std::time::Duration::from_secs(5),
             top: 50,
         },
