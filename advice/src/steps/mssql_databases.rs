@@ -67,24 +67,7 @@ pub(super) const AUTO_SHRINK: StepDef = StepDef {
             let dbs = databases(m, f, "mssql.databases.auto_shrink.names", |d| {
                 d.auto_shrink == Some(true)
             });
-            let mut script = String::new();
-            let mut rollback = String::new();
-            for d in &dbs {
-                script.push_str(&format!(
-                    "IF EXISTS (SELECT 1 FROM sys.databases WHERE name = {} AND is_auto_shrink_on = 1)\n\
-                     BEGIN\n\
-                     \x20   ALTER DATABASE {} SET AUTO_SHRINK OFF;\n\
-                     END;\n",
-                    nstr(d),
-                    bracket(d)
-                ));
-                rollback.push_str(&format!(
-                    "ALTER DATABASE {} SET AUTO_SHRINK ON;\n",
-                    bracket(d)
-                ));
-            }
-            script.push_str(&check(&dbs, "is_auto_shrink_on"));
-            (script, rollback)
+            option_off(&dbs, "AUTO_SHRINK", "is_auto_shrink_on")
         });
         draft(scripts, Risk::Low, "mssql.databases.auto_shrink", "= 0")
     },
@@ -99,28 +82,31 @@ pub(super) const AUTO_CLOSE: StepDef = StepDef {
             let dbs = databases(m, f, "mssql.databases.auto_close.names", |d| {
                 d.auto_close == Some(true)
             });
-            let mut script = String::new();
-            let mut rollback = String::new();
-            for d in &dbs {
-                script.push_str(&format!(
-                    "IF EXISTS (SELECT 1 FROM sys.databases WHERE name = {} AND is_auto_close_on = 1)\n\
-                     BEGIN\n\
-                     \x20   ALTER DATABASE {} SET AUTO_CLOSE OFF;\n\
-                     END;\n",
-                    nstr(d),
-                    bracket(d)
-                ));
-                rollback.push_str(&format!(
-                    "ALTER DATABASE {} SET AUTO_CLOSE ON;\n",
-                    bracket(d)
-                ));
-            }
-            script.push_str(&check(&dbs, "is_auto_close_on"));
-            (script, rollback)
+            option_off(&dbs, "AUTO_CLOSE", "is_auto_close_on")
         });
         draft(scripts, Risk::Low, "mssql.databases.auto_close", "= 0")
     },
 };
+
+/// `ALTER DATABASE … SET <option> OFF` for each database where `sys.databases` still
+/// shows `<column>` on, and the rollback that sets it on again; then the check.
+fn option_off(dbs: &[String], option: &str, column: &str) -> (String, String) {
+    let mut script = String::new();
+    let mut rollback = String::new();
+    for d in dbs {
+        script.push_str(&format!(
+            "IF EXISTS (SELECT 1 FROM sys.databases WHERE name = {} AND {column} = 1)\n\
+             BEGIN\n\
+             \x20   ALTER DATABASE {} SET {option} OFF;\n\
+             END;\n",
+            nstr(d),
+            bracket(d)
+        ));
+        rollback.push_str(&format!("ALTER DATABASE {} SET {option} ON;\n", bracket(d)));
+    }
+    script.push_str(&check(dbs, column));
+    (script, rollback)
+}
 
 pub(super) const CHECKDB: StepDef = StepDef {
     id: "mssql.maintenance.schedule_checkdb",
