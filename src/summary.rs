@@ -1,6 +1,6 @@
 //! The terminal summary printed after a collection or a diagnosis.
 
-use perfdiag_model::{ProbeStatus, Snapshot};
+use perfdiag_model::Snapshot;
 
 use crate::output;
 use crate::report::{Catalog, Report};
@@ -9,7 +9,7 @@ use crate::terminal::{Paint, pad};
 /// One line per probe that did not simply succeed, so problems are not missed.
 pub fn print_probes(snapshot: &Snapshot) {
     for p in &snapshot.manifest().probes {
-        if p.status != ProbeStatus::Ok {
+        if !p.status.is_complete() {
             eprintln!(
                 "probe {}: {}{}{}",
                 p.id,

@@ -93,7 +93,7 @@ fn collect_inspect_and_report_in_both_languages() {
 
     let inspect = ok(&perfdiag(&["snapshot", "inspect", s(&snap)]));
     for needle in [
-        "schema      1.0",
+        "schema      1.1",
         "sampler",
         "host_cpu",
         "host_disk",

@@ -142,10 +142,11 @@ fn a_postgres_capture_imports_into_a_snapshot() {
     assert!(m.facts.iter().any(|f| f == facts_names::POSTGRES));
     assert!(snapshot.table(tables::PG_SESSIONS).is_some());
     let import = m.probes.iter().find(|p| p.id == "postgres.import").unwrap();
-    assert_eq!(import.status, ProbeStatus::Ok, "{import:?}");
+    assert_eq!(import.status, ProbeStatus::Imported, "{import:?}");
     assert_eq!(m.window.interval_ms, 1000);
 
-    // The snapshot reads like any other: a report is made from it.
+    // The snapshot reads like any other: a report is made from it, and its probes
+    // section says, in each language, that the parts were imported.
     let report = dir.path().join("r.json");
     let out = perfdiag(&["report", s(&snap), "--format", "json", "-o", s(&report)]);
     assert!(
@@ -153,6 +154,18 @@ fn a_postgres_capture_imports_into_a_snapshot() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    for (lang, label) in [("en", "imported"), ("zh-CN", "已导入")] {
+        let html = dir.path().join(format!("r-{lang}.html"));
+        let out = perfdiag(&["report", s(&snap), "--lang", lang, "-o", s(&html)]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let html = std::fs::read_to_string(&html).unwrap();
+        let badge = format!("<span class=\"badge imported\">{label}</span>");
+        assert!(html.contains(&badge), "{lang}: no {badge}");
+    }
 
     // Not a capture: refused, naming the file.
     let out = perfdiag(&["import", s(&scripts), "-o", s(&dir.path().join("x.pdsnap"))]);

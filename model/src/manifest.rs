@@ -10,7 +10,7 @@ pub const FORMAT: &str = "perfdiag-snapshot";
 
 /// The snapshot schema this build writes. A reader accepts any minor version of its own
 /// major (unknown fields are ignored) and refuses a newer major.
-pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 0 };
+pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 1 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaVersion {
@@ -100,6 +100,19 @@ pub enum ProbeStatus {
     Skipped,
     /// Ran and failed; `message` holds the error.
     Failed,
+    /// Everything the probe looks for was read, from a capture of the offline scripts
+    /// (`perfdiag import`) rather than from the server: as complete as `ok`, and says
+    /// where the data came from. An imported part that was partial, skipped or failed
+    /// keeps that status, so what is missing stays visible.
+    Imported,
+}
+
+impl ProbeStatus {
+    /// Whether the probe collected everything it looks for, live or from a capture:
+    /// what reports and summaries leave out of "what could not be collected".
+    pub fn is_complete(self) -> bool {
+        matches!(self, Self::Ok | Self::Imported)
+    }
 }
 
 impl std::fmt::Display for ProbeStatus {
@@ -109,6 +122,7 @@ impl std::fmt::Display for ProbeStatus {
             Self::Partial => "partial",
             Self::Skipped => "skipped",
             Self::Failed => "failed",
+            Self::Imported => "imported",
         })
     }
 }
@@ -125,4 +139,37 @@ pub struct ColumnEntry {
     pub name: String,
     #[serde(rename = "type")]
     pub column_type: ColumnType,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_serialise_as_their_display_word() {
+        for status in [
+            ProbeStatus::Ok,
+            ProbeStatus::Partial,
+            ProbeStatus::Skipped,
+            ProbeStatus::Failed,
+            ProbeStatus::Imported,
+        ] {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{status}\""));
+            assert_eq!(serde_json::from_str::<ProbeStatus>(&json).unwrap(), status);
+        }
+        assert_eq!(ProbeStatus::Imported.to_string(), "imported");
+    }
+
+    #[test]
+    fn only_ok_and_imported_are_complete() {
+        assert!(ProbeStatus::Ok.is_complete() && ProbeStatus::Imported.is_complete());
+        for incomplete in [
+            ProbeStatus::Partial,
+            ProbeStatus::Skipped,
+            ProbeStatus::Failed,
+        ] {
+            assert!(!incomplete.is_complete(), "{incomplete}");
+        }
+    }
 }

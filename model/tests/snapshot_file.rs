@@ -161,6 +161,7 @@ fn newer_major_schema_is_refused_with_the_version_to_use() {
     let path = dir.path().join("future.pdsnap");
     rewrite_manifest(&path, |m| {
         m["schema_version"]["major"] = 2.into();
+        m["schema_version"]["minor"] = 0.into();
         m["tool_version"] = "3.1.0".into();
         m["window"] = "a new shape".into();
     });

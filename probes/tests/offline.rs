@@ -121,6 +121,16 @@ fn rows_where(t: &Table, column: &str, value: &str, skip: &[&str]) -> Vec<Vec<St
     out
 }
 
+/// The status an imported record has where a live one has `status`: a part read
+/// completely says `imported`; partial, skipped and failed stay what they are.
+fn as_imported(status: ProbeStatus) -> ProbeStatus {
+    if status == ProbeStatus::Ok {
+        ProbeStatus::Imported
+    } else {
+        status
+    }
+}
+
 /// Status of every probe record, by id, `.import` left out.
 fn statuses(records: impl Iterator<Item = (String, ProbeStatus)>) -> Vec<(String, ProbeStatus)> {
     let mut v: Vec<_> = records.filter(|(id, _)| !id.ends_with(".import")).collect();
@@ -296,14 +306,25 @@ fn postgres_scripts_import_to_the_facts_of_a_live_collection() {
         "{live_statements:#?}"
     );
 
-    // Every probe ran with the same outcome, and says it was imported.
-    let live_statuses = statuses(run.live.records.iter().map(|r| (r.id.clone(), r.status)));
+    // Every probe ran with the same outcome, and says it was imported: in its status
+    // where live says ok, in its message otherwise.
+    let live_statuses = statuses(
+        run.live
+            .records
+            .iter()
+            .map(|r| (r.id.clone(), as_imported(r.status))),
+    );
     let m = snapshot.manifest();
     let offline_statuses = statuses(m.probes.iter().map(|r| (r.id.clone(), r.status)));
     assert_eq!(offline_statuses, live_statuses);
     for r in m.probes.iter().filter(|r| r.id.starts_with("postgres.")) {
         let message = r.message.as_deref().unwrap_or_default();
-        assert!(message.starts_with("imported"), "{}: {message}", r.id);
+        assert!(
+            r.status == ProbeStatus::Imported || message.starts_with("imported"),
+            "{}: {:?} {message}",
+            r.id,
+            r.status
+        );
     }
     // A query the role may not run is skipped with the GRANT, as live.
     let hba = m.probes.iter().find(|r| r.id == "postgres.hba").unwrap();
@@ -319,7 +340,7 @@ fn postgres_scripts_import_to_the_facts_of_a_live_collection() {
         .iter()
         .find(|r| r.id == "postgres.import")
         .expect("import record");
-    assert_eq!(import.status, ProbeStatus::Ok, "{import:?}");
+    assert_eq!(import.status, ProbeStatus::Imported, "{import:?}");
     assert!(
         import
             .message
@@ -426,7 +447,7 @@ fn bad_captures_are_reported_file_by_file_and_the_rest_is_imported() {
     );
     assert_eq!(
         record(&got.snapshot, "postgres.settings").status,
-        ProbeStatus::Ok
+        ProbeStatus::Imported
     );
 
     // Wrong encoding: a Latin-1 file.
@@ -596,7 +617,11 @@ fn mariadb_scripts_import_to_the_facts_of_a_live_collection() {
         );
     }
 
-    let live_statuses = statuses(live.records.iter().map(|r| (r.id.clone(), r.status)));
+    let live_statuses = statuses(
+        live.records
+            .iter()
+            .map(|r| (r.id.clone(), as_imported(r.status))),
+    );
     let offline_statuses = statuses(
         snapshot
             .manifest()
@@ -622,7 +647,7 @@ fn mariadb_scripts_import_to_the_facts_of_a_live_collection() {
     );
     assert_eq!(
         record(&got.snapshot, "mysql.variables").status,
-        ProbeStatus::Ok
+        ProbeStatus::Imported
     );
     let docs: Vec<MysqlFacts> = got.snapshot.fact(facts_names::MYSQL).unwrap().unwrap();
     assert_eq!(docs[0].settings, live_facts.settings);
@@ -633,12 +658,13 @@ fn mariadb_scripts_import_to_the_facts_of_a_live_collection() {
         .iter()
         .find(|r| r.id == "mysql.sessions")
         .unwrap();
+    assert_eq!(sessions.status, ProbeStatus::Imported, "{sessions:?}");
     assert!(
         sessions
             .message
             .as_deref()
             .unwrap()
-            .starts_with("imported: 3 samples (0 failed)"),
+            .starts_with("3 samples (0 failed)"),
         "{sessions:?}"
     );
 }
@@ -677,10 +703,13 @@ fn a_script_that_cannot_connect_leaves_a_capture_that_says_why() {
 }
 
 /// The recorded SQL Server rows (`fixtures/mssql/`, written by hand: no SQL Server
-/// runs here) as a capture of the sqlcmd scripts, each file a `FOR JSON` array; the
-/// import must give exactly what the probe's mapping gives for the same rows.
+/// runs here) as a capture of the sqlcmd scripts, each file one `FOR JSON` value on a
+/// line padded with blanks, as sqlcmd prints it; the import runs the live collector
+/// over it, so it must give exactly what the probe's mapping gives for the same rows,
+/// and the live records: Query Store read per database, a database the login cannot
+/// enter skipped with its GRANT, the target named as sqlcmd was told it.
 #[test]
-fn a_sql_server_capture_imports_through_the_probes_own_mapping() {
+fn a_sql_server_capture_imports_through_the_probes_own_collector() {
     use perfdiag_probes::mssql::{Results, assemble, counters::WindowRows};
 
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mssql");
@@ -711,13 +740,8 @@ fn a_sql_server_capture_imports_through_the_probes_own_mapping() {
                 serde_json::Value::Object(object)
             })
             .collect();
-        // sqlcmd splits a FOR JSON result over lines of 2,033 characters.
-        let json = serde_json::to_string(&items).unwrap();
-        let chars: Vec<char> = json.chars().collect();
-        let text: String = chars
-            .chunks(2033)
-            .map(|c| c.iter().collect::<String>() + "\n")
-            .collect();
+        // One nvarchar(max) value: one line, which sqlcmd may pad with blanks.
+        let text = serde_json::to_string(&items).unwrap() + "    \n";
         let path = capture.join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &text).unwrap();
@@ -756,7 +780,22 @@ fn a_sql_server_capture_imports_through_the_probes_own_mapping() {
     for name in ["memory", "plan_cache", "missing_indexes", "indexes"] {
         put(&format!("end/{name}.json"), &load(name));
     }
+    // Query Store of the ONLINE user databases (erp is 5, reports 7), as the batches
+    // the server wrote for the second sqlcmd leave them: reports cannot be entered.
+    put("start/query_store.5.json", &load("query_store"));
+    std::fs::write(capture.join("start/query_store.7.json"), "").unwrap();
+    std::fs::write(
+        capture.join("start/query_store.7.err"),
+        "Msg 916, Level 14, State 2, Server DB01, Line 11\nThe server principal \"perfdiag\" \
+         is not able to access the database \"reports\" under the current security context.\n",
+    )
+    .unwrap();
     std::fs::write(capture.join("files.txt"), &sizes).unwrap();
+    std::fs::write(
+        capture.join("connection.txt"),
+        "server tcp:db01,1433\nuser perfdiag\ndbname erp\n",
+    )
+    .unwrap();
     std::fs::write(
         capture.join("manifest.txt"),
         "format=perfdiag-offline-capture\nformat_version=1\nengine=mssql\n\
@@ -772,6 +811,10 @@ fn a_sql_server_capture_imports_through_the_probes_own_mapping() {
     let snapshot = &imported.snapshot;
     let docs: Vec<serde_json::Value> = snapshot.fact(facts_names::MSSQL).unwrap().unwrap();
     let label = docs[0]["target"].as_str().unwrap().to_owned();
+    assert_eq!(
+        label, "mssql://perfdiag@db01:1433/erp",
+        "the target sqlcmd was told"
+    );
 
     let results = Results {
         server: Some(load("server")),
@@ -799,13 +842,13 @@ fn a_sql_server_capture_imports_through_the_probes_own_mapping() {
         },
         missing_indexes: Some(load("missing_indexes")),
         indexes: Some(load("indexes")),
+        query_store: [("erp".to_owned(), load("query_store"))].into(),
         sessions: vec![(
             chrono::DateTime::parse_from_rfc3339("2026-12-02T10:00:01Z")
                 .unwrap()
                 .timestamp_micros(),
             load("sessions"),
         )],
-        ..Results::default()
     };
     let direct = assemble(&label, &results, 50);
     assert_eq!(docs[0], serde_json::to_value(&direct.facts).unwrap());
@@ -813,19 +856,87 @@ fn a_sql_server_capture_imports_through_the_probes_own_mapping() {
     for (name, table) in &direct.tables {
         assert_eq!(imported_table(snapshot, name), table, "{name}");
     }
+    let erp = docs[0]["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "erp")
+        .unwrap();
+    assert_eq!(erp["query_store"]["actual_state"], "READ_ONLY", "{erp:#}");
     let m = snapshot.manifest();
     for id in [
         "mssql.server",
+        "mssql.memory",
         "mssql.counters",
         "mssql.statements",
+        "mssql.indexes",
         "mssql.sessions",
         "mssql.import",
     ] {
-        assert_eq!(
-            record(snapshot, id).status,
-            ProbeStatus::Ok,
-            "{id}: {:#?}",
-            m.probes
-        );
+        let r = record(snapshot, id);
+        assert_eq!(r.status, ProbeStatus::Imported, "{id}: {:#?}", m.probes);
+        assert_eq!(r.target.as_deref(), Some(label.as_str()), "{id}");
     }
+    // The live bookkeeping decided: every login is visible (VIEW ANY DEFINITION), the
+    // database that cannot be entered is skipped with the GRANT that allows it.
+    let security = record(snapshot, "mssql.security");
+    assert_eq!(security.status, ProbeStatus::Imported, "{security:?}");
+    let databases = record(snapshot, "mssql.databases");
+    assert_eq!(databases.status, ProbeStatus::Partial, "{databases:?}");
+    assert!(
+        databases
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("imported: ") && m.contains("Query Store of reports")),
+        "{databases:?}"
+    );
+    assert_eq!(
+        databases.hint.as_deref(),
+        Some("GRANT CONNECT ANY DATABASE TO [perfdiag];"),
+        "{databases:?}"
+    );
+
+    // msdb's backup history denied: skipped with the statement that allows it, as
+    // live; the rest of the capture is still imported.
+    let denied = dir.path().join("denied");
+    copy_capture(&capture, &denied);
+    std::fs::write(
+        denied.join("start/backups.err"),
+        "Msg 229, Level 14, State 5, Server DB01, Line 9\nThe SELECT permission was denied on \
+         the object 'backupset', database 'msdb', schema 'dbo'.\n",
+    )
+    .unwrap();
+    let got = offline::import(&denied).unwrap();
+    let databases = record(&got.snapshot, "mssql.databases");
+    assert_eq!(databases.status, ProbeStatus::Partial, "{databases:?}");
+    assert!(
+        databases.hint.as_deref().is_some_and(|h| h.contains(
+            "USE msdb; CREATE USER [perfdiag] FOR LOGIN [perfdiag]; GRANT SELECT ON dbo.backupset TO [perfdiag];"
+        )),
+        "{databases:?}"
+    );
+    assert_eq!(
+        record(&got.snapshot, "mssql.server").status,
+        ProbeStatus::Imported
+    );
+
+    // The query that writes the Query Store batches failed: no Query Store file, and
+    // its error (not "missing files") is the reason given.
+    let no_plan = dir.path().join("no-plan");
+    copy_capture(&capture, &no_plan);
+    std::fs::remove_file(no_plan.join("start/query_store.5.json")).unwrap();
+    std::fs::write(
+        no_plan.join("start/query_store_plan.err"),
+        "Msg 1222, Level 16, State 18, Server DB01, Line 4\nLock request time out period exceeded.\n",
+    )
+    .unwrap();
+    let got = offline::import(&no_plan).unwrap();
+    assert!(got.problems.is_empty(), "{:?}", got.problems);
+    let databases = record(&got.snapshot, "mssql.databases");
+    assert_eq!(databases.status, ProbeStatus::Partial, "{databases:?}");
+    assert!(
+        databases.message.as_deref().is_some_and(|m| m
+            .contains("Query Store of erp: Lock request time out period exceeded. (error 1222)")),
+        "{databases:?}"
+    );
 }

@@ -26,7 +26,7 @@ use super::sessions::{self, SessionsView};
 use super::statements::{self, StatementRow, TopSqlRow};
 
 /// The version of the report model's JSON (see `docs/report-model.md`).
-pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 1 };
+pub const SCHEMA_VERSION: SchemaVersion = SchemaVersion { major: 1, minor: 2 };
 
 #[derive(Debug, Serialize)]
 pub struct Report {

@@ -1,7 +1,7 @@
 //! How each probe fared, and what could not be collected and why: a report must tell
 //! "nothing found" from "not looked at".
 
-use perfdiag_model::{Manifest, ProbeStatus};
+use perfdiag_model::Manifest;
 use serde::Serialize;
 
 use super::i18n::Catalog;
@@ -11,7 +11,7 @@ pub struct ProbeView {
     pub id: String,
     /// The database target the probe ran against; `null` for host probes.
     pub target: Option<String>,
-    /// `ok`, `partial`, `skipped` or `failed`.
+    /// `ok`, `imported`, `partial`, `skipped` or `failed`.
     pub status: String,
     pub status_label: String,
     pub duration_ms: u64,
@@ -36,9 +36,13 @@ pub fn all(m: &Manifest, c: &Catalog) -> Vec<ProbeView> {
         .collect()
 }
 
-/// The probes that did not collect everything: partial, skipped or failed.
+/// The probes that did not collect everything: partial, skipped or failed (an
+/// imported part read completely is as complete as a live one).
 pub fn not_collected(m: &Manifest, c: &Catalog) -> Vec<ProbeView> {
-    let mut out = all(m, c);
-    out.retain(|p| p.status != ProbeStatus::Ok.to_string());
-    out
+    m.probes
+        .iter()
+        .zip(all(m, c))
+        .filter(|(p, _)| !p.status.is_complete())
+        .map(|(_, view)| view)
+        .collect()
 }

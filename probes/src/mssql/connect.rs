@@ -7,15 +7,23 @@
 //! SQL Server has no server-side statement timeout, so the client enforces it: a query
 //! that does not answer in time drops the connection (the server then abandons the
 //! query with it) and the next query opens a new one, at most [`MAX_REOPENS`] times.
+//!
+//! The same `Conn` answers from the files of an offline capture when it is a
+//! [`Replay`] (`perfdiag import`): each query has a name (its `sql/` file's stem, or
+//! `query_store.<database_id>`), which is its file's name in the capture, and an error
+//! the capture recorded (sqlcmd's `Msg 300, Level 14, …`) comes back with its number,
+//! so the collector takes the same decisions (skipped with the GRANT) as live.
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use super::cells::text_rows;
 use crate::db::{DbError, DbOptions, DbTarget, TextRows};
+use crate::offline::{Recorded, Replay};
 
 const SESSION_SQL: &str = include_str!("sql/session.sql");
 
@@ -61,8 +69,24 @@ impl std::fmt::Display for QueryError {
     }
 }
 
-/// The collector's connection and the runtime that drives it.
+/// The collector's connection (or the replay of a capture), with what it cost.
+#[derive(Debug)]
 pub(crate) struct Conn {
+    backend: Backend,
+    /// Time spent waiting for the server, and queries issued (for the load figures).
+    pub spent: Duration,
+    pub queries: u64,
+}
+
+#[derive(Debug)]
+enum Backend {
+    /// Boxed: tiberius' client is large, and a replay is small.
+    Live(Box<Live>),
+    Replay(Replay),
+}
+
+/// A TDS connection and the runtime that drives it.
+struct Live {
     runtime: tokio::runtime::Runtime,
     config: Config,
     label: String,
@@ -73,15 +97,12 @@ pub(crate) struct Conn {
     reopens: u32,
     /// Client-side bound of one query: the statement timeout.
     guard: Duration,
-    /// Time spent waiting for the server, and queries issued (for the load figures).
-    pub spent: Duration,
-    pub queries: u64,
 }
 
 /// Never prints the configuration (it holds the password).
-impl std::fmt::Debug for Conn {
+impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conn")
+        f.debug_struct("Live")
             .field("label", &self.label)
             .field("open", &self.client.is_some())
             .field("reopens", &self.reopens)
@@ -102,26 +123,92 @@ impl Conn {
             options.lock_timeout,
         ))?;
         Ok(Self {
-            runtime,
-            config,
-            label,
-            connect_timeout: options.connect_timeout,
-            lock_timeout: options.lock_timeout,
-            client: Some(client),
-            reopens: 0,
-            guard: options.statement_timeout,
+            backend: Backend::Live(Box::new(Live {
+                runtime,
+                config,
+                label,
+                connect_timeout: options.connect_timeout,
+                lock_timeout: options.lock_timeout,
+                client: Some(client),
+                reopens: 0,
+                guard: options.statement_timeout,
+            })),
             spent: Duration::ZERO,
             queries: 0,
         })
     }
 
-    /// Times the connection was opened again after a timeout or a network error.
-    pub fn reopens(&self) -> u32 {
-        self.reopens
+    /// A connection that answers from the files of an offline capture.
+    pub fn replay(replay: Replay) -> Self {
+        Self {
+            backend: Backend::Replay(replay),
+            spent: Duration::ZERO,
+            queries: 0,
+        }
     }
 
-    /// Runs one query (a file of `sql/`) and returns its first result set as text.
-    pub fn fetch(&mut self, sql: &str) -> Result<TextRows, QueryError> {
+    pub fn replay_mut(&mut self) -> Option<&mut Replay> {
+        match &mut self.backend {
+            Backend::Replay(r) => Some(r),
+            Backend::Live(_) => None,
+        }
+    }
+
+    /// The time of the reading in progress: the clock here, or the time the capture
+    /// recorded for its phase.
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.backend {
+            Backend::Live(_) => Utc::now(),
+            Backend::Replay(r) => r.now(),
+        }
+    }
+
+    /// Times the connection was opened again after a timeout or a network error.
+    pub fn reopens(&self) -> u32 {
+        match &self.backend {
+            Backend::Live(live) => live.reopens,
+            Backend::Replay(_) => 0,
+        }
+    }
+
+    /// Runs query `name` (`sql`, a file of `sql/` with its placeholders filled) and
+    /// returns its first result set as text.
+    pub fn fetch(&mut self, name: &str, sql: &str) -> Result<TextRows, QueryError> {
+        match &mut self.backend {
+            Backend::Replay(replay) => {
+                self.queries += 1;
+                // The Query Store files are written by batches the server generated:
+                // when that query failed there are none, for the reason it gives.
+                if name.starts_with("query_store.")
+                    && let Ok(text) = std::fs::read_to_string(
+                        replay.capture().dir.join("start/query_store_plan.err"),
+                    )
+                    && !text.trim().is_empty()
+                {
+                    return Err(recorded_error(Recorded::Failed(text)));
+                }
+                replay.fetch(name).map_err(recorded_error)
+            }
+            Backend::Live(live) => live.fetch(sql, &mut self.queries, &mut self.spent),
+        }
+    }
+
+    /// Closes the connection politely, if it is live and still open.
+    pub fn close(self) {
+        if let Backend::Live(live) = self.backend {
+            (*live).close();
+        }
+    }
+}
+
+impl Live {
+    /// Runs `sql`, counting it in `queries` and its wait in `spent` once it is sent.
+    fn fetch(
+        &mut self,
+        sql: &str,
+        queries: &mut u64,
+        spent: &mut Duration,
+    ) -> Result<TextRows, QueryError> {
         if self.client.is_none() {
             if self.reopens >= MAX_REOPENS {
                 return Err(QueryError::lost(format!(
@@ -144,12 +231,12 @@ impl Conn {
             return Err(QueryError::lost("no connection".to_owned()));
         };
         let started = Instant::now();
-        self.queries += 1;
+        *queries += 1;
         let guard = self.guard;
         let result = self
             .runtime
             .block_on(async { tokio::time::timeout(guard, run(client, sql)).await });
-        self.spent += started.elapsed();
+        *spent += started.elapsed();
         match result {
             Ok(Ok(rows)) => Ok(rows),
             Ok(Err(tiberius::error::Error::Server(e))) => Err(QueryError {
@@ -174,13 +261,38 @@ impl Conn {
         }
     }
 
-    /// Closes the connection politely, if it is still open.
-    pub fn close(mut self) {
+    fn close(mut self) {
         if let Some(client) = self.client.take() {
             let _ = self.runtime.block_on(async {
                 tokio::time::timeout(Duration::from_secs(2), client.close()).await
             });
         }
+    }
+}
+
+/// A failure the capture recorded, or a file that cannot be used. sqlcmd writes a
+/// server error as `Msg 300, Level 14, State 1, Server DB03, Line 1` and the message
+/// on the next line; its number is what tells a missing permission (skipped with the
+/// GRANT) or a missing view (an older version) from a failure, as live.
+fn recorded_error(recorded: Recorded) -> QueryError {
+    match recorded {
+        Recorded::Failed(text) => {
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or_default();
+            let number = first
+                .strip_prefix("Msg ")
+                .and_then(|rest| rest.split(',').next())
+                .and_then(|n| n.trim().parse::<u32>().ok());
+            let message = match number {
+                Some(_) => lines.next().unwrap_or(first),
+                None => first,
+            };
+            QueryError {
+                number,
+                message: message.to_owned(),
+            }
+        }
+        Recorded::Unusable(message) => QueryError::lost(message),
     }
 }
 
@@ -475,6 +587,38 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn errors_sqlcmd_recorded_keep_their_number() {
+        let e = recorded_error(Recorded::Failed(
+            "Msg 300, Level 14, State 1, Server DB03, Line 1\r\n\
+             VIEW SERVER STATE permission was denied on object 'server', database 'master'.\r\n"
+                .to_owned(),
+        ));
+        assert_eq!(e.number, Some(300));
+        assert!(e.is_permission());
+        assert!(
+            e.message
+                .starts_with("VIEW SERVER STATE permission was denied"),
+            "{e}"
+        );
+        let e = recorded_error(Recorded::Failed(
+            "Msg 208, Level 16, State 1, Server DB03, Line 5\nInvalid object name 'sys.dm_os_host_info'.".to_owned(),
+        ));
+        assert!(e.is_missing_object(), "{e}");
+        // sqlcmd's own errors carry no server number: a plain failure.
+        let e = recorded_error(Recorded::Failed(
+            "Sqlcmd: Error: Microsoft ODBC Driver 17 for SQL Server : Query timeout expired."
+                .to_owned(),
+        ));
+        assert_eq!(e.number, None);
+        assert!(e.message.contains("Query timeout expired"), "{e}");
+        let e = recorded_error(Recorded::Unusable("start/x.json is missing".to_owned()));
+        assert_eq!(
+            (e.number, e.message.as_str()),
+            (None, "start/x.json is missing")
+        );
     }
 
     #[test]

@@ -10,11 +10,15 @@
 //! ```
 //! Every query is a file of `sql/` whose rows come back as text ([`TextRows`], see
 //! [`cells`]), and [`results::assemble`] maps them to the facts and tables, so the
-//! same mapping serves a live collection, `perfdiag import` of sqlcmd's CSV files and
+//! same mapping serves a live collection, `perfdiag import` of sqlcmd's files and
 //! the tests on recorded rows. Each sub-probe records its own outcome in a
 //! [`probe::Tally`]; what needs more than VIEW SERVER STATE (msdb's backup history,
 //! other databases' Query Store, every login) is recorded as skipped with the GRANT
 //! that would allow it.
+//!
+//! `replay` runs this same collector over a capture of the sqlcmd scripts instead of
+//! a connection (`perfdiag import`, see `crate::offline`): the records, GRANT hints
+//! and Query Store come out as a live run would make them.
 
 pub(crate) mod ado;
 pub mod cells;
@@ -34,6 +38,7 @@ use std::time::{Duration, Instant};
 use perfdiag_model::{ProbeRecord, ProbeStatus};
 
 use crate::db::{DbCollector, DbError, DbOptions, DbOutput, DbTarget, Engine, TextRows};
+use crate::offline::{Phase, Replay};
 use connect::{Conn, QueryError};
 use counters::WindowRows;
 use probe::{Tally, quote_name};
@@ -86,11 +91,30 @@ const INDEXES_SQL: &str = include_str!("sql/indexes.sql");
 const SESSIONS_SQL: &str = include_str!("sql/sessions.sql");
 
 /// Query Store is read in at most this many user databases (one query each).
-const MAX_QUERY_STORE_DATABASES: usize = 200;
+pub const MAX_QUERY_STORE_DATABASES: usize = 200;
+
+/// The name of the Query Store reading of one database (its file in a capture): by
+/// id, since a database's name may hold anything a file name cannot.
+pub fn query_store_name(database_id: i64) -> String {
+    format!("query_store.{database_id}")
+}
 
 /// Connects to a SQL Server target and takes the start-of-window readings.
 pub fn connect(target: &DbTarget, options: &DbOptions) -> Result<Box<dyn DbCollector>, DbError> {
     Ok(Box::new(MssqlCollector::connect(target, options)?))
+}
+
+/// Replays an offline capture through the collector: the start readings, each sample,
+/// the end readings, as a live window would have read them (`perfdiag import`).
+pub(crate) fn replay(label: &str, top_n: usize, replay: Replay, samples: &[u32]) -> DbOutput {
+    let mut c = MssqlCollector::with_conn(Conn::replay(replay), label.to_owned(), top_n);
+    c.start();
+    for n in samples {
+        c.set_phase(Phase::Sample(*n));
+        c.tick();
+    }
+    c.set_phase(Phase::End);
+    c.finish_output()
 }
 
 /// The per-sub-probe tallies, in the order their records are reported.
@@ -128,9 +152,15 @@ impl MssqlCollector {
     /// Connects and takes the start-of-window readings.
     pub fn connect(target: &DbTarget, options: &DbOptions) -> Result<Self, DbError> {
         let conn = Conn::open(target, options)?;
-        let mut c = Self {
-            label: target.label().to_owned(),
-            top_n: options.top_n.max(1),
+        let mut c = Self::with_conn(conn, target.label().to_owned(), options.top_n);
+        c.start();
+        Ok(c)
+    }
+
+    fn with_conn(conn: Conn, label: String, top_n: usize) -> Self {
+        Self {
+            label,
+            top_n: top_n.max(1),
             conn,
             results: Results::default(),
             tallies: Tallies::default(),
@@ -140,9 +170,14 @@ impl MssqlCollector {
             ticks_failed: 0,
             first_tick_error: None,
             sessions_spent: Duration::ZERO,
-        };
-        c.start();
-        Ok(c)
+        }
+    }
+
+    /// Moves a replay to the next phase of the capture (no-op when live).
+    fn set_phase(&mut self, phase: Phase) {
+        if let Some(replay) = self.conn.replay_mut() {
+            replay.set_phase(phase);
+        }
     }
 
     /// `GRANT permission TO [login];`
@@ -157,7 +192,7 @@ impl MssqlCollector {
             &mut self.conn,
             &mut t.server,
             "server identity",
-            SERVER_SQL,
+            ("server", SERVER_SQL),
             None,
         );
         let server_row = |column: &str| {
@@ -176,7 +211,10 @@ impl MssqlCollector {
         let t = &mut self.tallies;
         let r = &mut self.results;
         // sys.dm_os_host_info is missing on SQL Server 2016: the platform stays unknown.
-        r.host_info = match t.server.timed(|_| self.conn.fetch(HOST_INFO_SQL)) {
+        r.host_info = match t
+            .server
+            .timed(|_| self.conn.fetch("host_info", HOST_INFO_SQL))
+        {
             Ok(rows) => {
                 t.server.ok();
                 Some(rows)
@@ -191,14 +229,14 @@ impl MssqlCollector {
             &mut self.conn,
             &mut t.server,
             "sys.dm_os_sys_info",
-            SYS_INFO_SQL,
+            ("sys_info", SYS_INFO_SQL),
             Some(&vss),
         );
         r.configurations = query(
             &mut self.conn,
             &mut t.server,
             "sys.configurations",
-            CONFIGURATIONS_SQL,
+            ("configurations", CONFIGURATIONS_SQL),
             None,
         );
 
@@ -206,14 +244,14 @@ impl MssqlCollector {
             &mut self.conn,
             &mut t.databases,
             "sys.databases",
-            DATABASES_SQL,
+            ("databases", DATABASES_SQL),
             Some(&vss),
         );
         r.vlf_counts = query(
             &mut self.conn,
             &mut t.databases,
             "VLF counts (sys.dm_db_log_info, SQL Server 2016 SP2+)",
-            VLF_COUNTS_SQL,
+            ("vlf_counts", VLF_COUNTS_SQL),
             Some(&vss),
         );
         let msdb = format!(
@@ -224,21 +262,27 @@ impl MssqlCollector {
             &mut self.conn,
             &mut t.databases,
             "last backups (msdb.dbo.backupset)",
-            BACKUPS_SQL,
+            ("backups", BACKUPS_SQL),
             Some(&msdb),
         );
         r.tempdb_files = query(
             &mut self.conn,
             &mut t.databases,
             "tempdb files",
-            TEMPDB_FILES_SQL,
+            ("tempdb_files", TEMPDB_FILES_SQL),
             None,
         );
         self.read_query_store();
 
         let t = &mut self.tallies;
         let r = &mut self.results;
-        r.logins = query(&mut self.conn, &mut t.security, "logins", LOGINS_SQL, None);
+        r.logins = query(
+            &mut self.conn,
+            &mut t.security,
+            "logins",
+            ("logins", LOGINS_SQL),
+            None,
+        );
         if r.logins.is_some() && !sees_everything {
             t.security.skipped(
                 "logins other than sa and perfdiag's own (not visible without VIEW ANY DEFINITION)"
@@ -251,7 +295,7 @@ impl MssqlCollector {
 
     /// Query Store of each ONLINE user database, by three-part name.
     fn read_query_store(&mut self) {
-        let names: Vec<String> = self
+        let names: Vec<(i64, String)> = self
             .results
             .databases
             .as_ref()
@@ -259,7 +303,7 @@ impl MssqlCollector {
             .unwrap_or_default()
             .into_iter()
             .filter(|d| !d.is_system() && databases::is_online(d))
-            .map(|d| d.name)
+            .map(|d| (d.database_id, d.name))
             .collect();
         let tally = &mut self.tallies.databases;
         if names.len() > MAX_QUERY_STORE_DATABASES {
@@ -270,9 +314,10 @@ impl MssqlCollector {
         }
         let hint = format!("GRANT CONNECT ANY DATABASE TO {};", self.grantee);
         let mut denied = Vec::new();
-        for name in names.into_iter().take(MAX_QUERY_STORE_DATABASES) {
+        for (id, name) in names.into_iter().take(MAX_QUERY_STORE_DATABASES) {
             let sql = QUERY_STORE_SQL.replace("{database}", &quote_name(&name));
-            match tally.timed(|_| self.conn.fetch(&sql)) {
+            let file = query_store_name(id);
+            match tally.timed(|_| self.conn.fetch(&file, &sql)) {
                 Ok(rows) => {
                     tally.ok();
                     self.results.query_store.insert(name, rows);
@@ -301,28 +346,28 @@ impl MssqlCollector {
                 &mut self.conn,
                 &mut t.counters,
                 "wait statistics",
-                WAIT_STATS_SQL,
+                ("wait_stats", WAIT_STATS_SQL),
                 Some(vss),
             ),
             file_io: query(
                 &mut self.conn,
                 &mut t.counters,
                 "file I/O",
-                FILE_IO_SQL,
+                ("file_io", FILE_IO_SQL),
                 Some(vss),
             ),
             perf_counters: query(
                 &mut self.conn,
                 &mut t.counters,
                 "performance counters",
-                PERF_COUNTERS_SQL,
+                ("perf_counters", PERF_COUNTERS_SQL),
                 Some(vss),
             ),
             statements: query(
                 &mut self.conn,
                 &mut t.statements,
                 "sys.dm_exec_query_stats",
-                &statements_sql,
+                ("statements", &statements_sql),
                 Some(vss),
             ),
         }
@@ -387,21 +432,21 @@ impl MssqlCollector {
             &mut self.conn,
             &mut t.memory,
             "memory",
-            MEMORY_SQL,
+            ("memory", MEMORY_SQL),
             Some(&vss),
         );
         r.plan_cache = query(
             &mut self.conn,
             &mut t.memory,
             "plan cache",
-            PLAN_CACHE_SQL,
+            ("plan_cache", PLAN_CACHE_SQL),
             Some(&vss),
         );
         r.missing_indexes = query(
             &mut self.conn,
             &mut t.indexes,
             "missing indexes",
-            MISSING_INDEXES_SQL,
+            ("missing_indexes", MISSING_INDEXES_SQL),
             Some(&vss),
         );
         let indexes_sql = INDEXES_SQL.replace("{top}", &(self.top_n * 20).to_string());
@@ -409,7 +454,7 @@ impl MssqlCollector {
             &mut self.conn,
             &mut t.indexes,
             "index usage",
-            &indexes_sql,
+            ("indexes", &indexes_sql),
             Some(&vss),
         );
         let assembled = assemble(&self.label, &self.results, self.top_n);
@@ -469,8 +514,8 @@ impl DbCollector for MssqlCollector {
             return;
         }
         let started = Instant::now();
-        let ts = chrono::Utc::now().timestamp_micros();
-        match self.conn.fetch(SESSIONS_SQL) {
+        let ts = self.conn.now().timestamp_micros();
+        match self.conn.fetch("sessions", SESSIONS_SQL) {
             Ok(rows) => {
                 self.ticks_ok += 1;
                 self.results.sessions.push((ts, rows));
@@ -494,10 +539,10 @@ fn query(
     conn: &mut Conn,
     tally: &mut Tally,
     what: &str,
-    sql: &str,
+    (name, sql): (&str, &str),
     grant: Option<&str>,
 ) -> Option<TextRows> {
-    match tally.timed(|_| conn.fetch(sql)) {
+    match tally.timed(|_| conn.fetch(name, sql)) {
         Ok(rows) => {
             tally.ok();
             Some(rows)

@@ -50,8 +50,9 @@ pub enum FileFormat {
     /// `mysql --batch`: a header, tab-separated, `NULL`, backslash escapes.
     MysqlBatch,
     /// sqlcmd printing a query's `FOR JSON PATH, INCLUDE_NULL_VALUES` result: a JSON
-    /// array of objects split over lines (sqlcmd's plain output does not quote, and
-    /// statement texts hold commas and line breaks).
+    /// array of objects, one value on one line (possibly padded with blanks; lines are
+    /// joined in case a client cuts it), since sqlcmd's plain output does not quote and
+    /// statement texts hold commas and line breaks.
     SqlcmdJson,
 }
 

@@ -1,7 +1,9 @@
 //! `perfdiag import`: a capture folder → the snapshot a live `collect` of the same
 //! server would have written (without the host probes, which ran nowhere).
 //!
-//! Every probe record says it was imported. One more record, `<engine>.import`, says
+//! Every probe record says it was imported: `imported` where a live run would say
+//! `ok`, and a message starting with `imported` where it is partial, skipped or
+//! failed (so what is missing stays visible). One more record, `<engine>.import`, says
 //! from which capture (client, host, script format) and lists every file that could
 //! not be used; those files' queries are failed in their own probes' records, as a
 //! failing query would be live, and everything else is imported.
@@ -44,7 +46,7 @@ pub fn import(dir: &Path) -> Result<Imported, String> {
         ),
         "mssql" => (
             Engine::Mssql,
-            super::mssql::replay(&label(&capture, Engine::Mssql), m.top_n, replay, &samples),
+            crate::mssql::replay(&label(&capture, Engine::Mssql), m.top_n, replay, &samples),
         ),
         _ => (
             Engine::Mysql,
@@ -129,12 +131,18 @@ pub fn import(dir: &Path) -> Result<Imported, String> {
     })
 }
 
-/// A live record, marked as imported.
+/// A live record, marked as imported: a part read completely says so in its status;
+/// one partial, skipped or failed keeps that status (what is missing stays visible)
+/// and says it in its message.
 fn imported(mut record: ProbeRecord) -> ProbeRecord {
-    record.message = Some(match record.message.take() {
-        Some(m) => format!("imported: {m}"),
-        None => "imported".to_owned(),
-    });
+    if record.status == ProbeStatus::Ok {
+        record.status = ProbeStatus::Imported;
+    } else {
+        record.message = Some(match record.message.take() {
+            Some(m) => format!("imported: {m}"),
+            None => "imported".to_owned(),
+        });
+    }
     record
 }
 
@@ -164,7 +172,7 @@ fn import_record(
         id: format!("{}.import", engine.id()),
         target: Some(target.to_owned()),
         status: if problems.is_empty() && warnings.is_empty() {
-            ProbeStatus::Ok
+            ProbeStatus::Imported
         } else {
             ProbeStatus::Partial
         },
@@ -214,11 +222,49 @@ fn label(capture: &Capture, engine: Engine) -> String {
             let port = field("port").unwrap_or_else(|| "3306".to_owned());
             format!("mysql://{user}{host}:{port}/")
         }
-        Engine::Mssql => format!("mssql://{host}/"),
+        Engine::Mssql => mssql_url(
+            field("server").as_deref(),
+            &user,
+            &field("dbname").unwrap_or_default(),
+            &capture.manifest.hostname,
+        ),
     };
     DbTarget::parse(engine, &url)
         .map(|t| t.label().to_owned())
         .unwrap_or(url)
+}
+
+/// The `mssql://` URL of the server sqlcmd was pointed at (`-S`, or SQLCMDSERVER):
+/// `[tcp:]HOST[\\INSTANCE][,PORT]`; no server, `.` or `(local)` is the machine the
+/// script ran on. `user` is `USER@` or empty.
+fn mssql_url(server: Option<&str>, user: &str, dbname: &str, script_host: &str) -> String {
+    let server = server.unwrap_or_default().trim();
+    let server = server
+        .split_once(':')
+        .filter(|(protocol, _)| {
+            ["tcp", "np", "lpc", "admin"].contains(&protocol.to_ascii_lowercase().as_str())
+        })
+        .map_or(server, |(_, rest)| rest);
+    let (name, port) = match server.split_once(',') {
+        Some((name, port)) => (name.trim(), Some(port.trim())),
+        None => (server, None),
+    };
+    let (host, instance) = match name.split_once('\\') {
+        Some((host, instance)) => (host, Some(instance)),
+        None => (name, None),
+    };
+    let host = match host {
+        "" | "." | "(local)" | "(localdb)" => script_host,
+        host => host,
+    };
+    let db = url_part(dbname);
+    match (port, instance) {
+        (Some(port), _) => format!("mssql://{user}{host}:{port}/{db}"),
+        (None, Some(instance)) => {
+            format!("mssql://{user}{host}/{db}?instance={}", url_part(instance))
+        }
+        (None, None) => format!("mssql://{user}{host}:1433/{db}"),
+    }
 }
 
 /// Percent-encodes what cannot stand in a URL's user or path.
@@ -236,4 +282,31 @@ fn url_part(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_server_target_is_named_as_sqlcmd_was_told_it() {
+        let url = |server: Option<&str>, user: &str, db: &str| {
+            let url = mssql_url(server, user, db, "APP01");
+            DbTarget::parse(Engine::Mssql, &url)
+                .map(|t| t.label().to_owned())
+                .unwrap_or(url)
+        };
+        assert_eq!(
+            url(Some("tcp:db03,1533"), "perfdiag@", "erp"),
+            "mssql://perfdiag@db03:1533/erp"
+        );
+        assert_eq!(url(Some("db03"), "", ""), "mssql://db03:1433/");
+        assert_eq!(url(None, "", ""), "mssql://APP01:1433/");
+        assert_eq!(url(Some("."), "", "erp"), "mssql://APP01:1433/erp");
+        assert!(
+            url(Some("db03\\SALES"), "", "erp").contains("instance=SALES"),
+            "{}",
+            url(Some("db03\\SALES"), "", "erp")
+        );
+    }
 }

@@ -217,13 +217,17 @@ query (files under `queries\`):
    backups, tempdb files, logins (sa, sysadmin members, password policy), wait
    statistics, file I/O latency, performance counters and the statements of the plan
    cache (`sys.dm_exec_query_stats`);
+   then the Query Store state of each ONLINE user database (one short query per
+   database, written by the server itself into `query_store.sqlcmd`: read it);
 2. samples the running requests (`sys.dm_exec_requests` with sessions, waits and
    blocking) every {interval} s for {duration} s;
 3. reads waits, file I/O, counters and statements again, memory clerks, the plan
    cache, missing-index and index-usage statistics.
 
 Each result goes to its own `.json` file (written by the server with `FOR JSON`);
-a query that fails leaves its error in a `.err` file and the script goes on.
+a query that fails leaves its error in a `.err` file and the script goes on. The
+server name, login and database you give are written to `connection.txt` (never a
+password).
 
 ## Safety
 
@@ -248,12 +252,25 @@ GRANT VIEW ANY DEFINITION TO perfdiag;
 ## How to run it
 
 ```bat
-collect.cmd -S db03,1433 -E
-set SQLCMDPASSWORD=…
-collect.cmd -S db03,1433 -U perfdiag
+set SQLCMDSERVER=db03,1433
+collect.cmd -E
 ```
 
-On Linux: `SQLCMDPASSWORD='…' ./collect.sh -S db03,1433 -U perfdiag`. Optional
+or, with a SQL Server login:
+
+```bat
+set SQLCMDSERVER=db03,1433
+set SQLCMDUSER=perfdiag
+set SQLCMDPASSWORD=…
+collect.cmd
+```
+
+Other sqlcmd options may follow `collect.cmd` (`-C` to trust the server's certificate,
+`-d erp` for the application's database); a server given as `-S` must be in quotes
+(`-S "db03,1433"`), since `cmd.exe` splits arguments at commas.
+
+On Linux: `SQLCMDPASSWORD='…' ./collect.sh -S db03,1433 -U perfdiag` (mssql-tools'
+sqlcmd; set `SQLCMD=/opt/mssql-tools18/bin/sqlcmd` when it is not on the `PATH`). Optional
 settings, as environment variables: `DURATION` ({duration}: seconds of sampling),
 `INTERVAL` ({interval}: seconds between samples), `TOP_N` ({top_n}), `OUT` (the folder
 to write). It takes about `DURATION` seconds plus a few seconds for the readings.

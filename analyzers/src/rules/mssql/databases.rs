@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use perfdiag_model::facts::MssqlFacts;
 use perfdiag_model::facts::mssql::MssqlDatabase;
-use perfdiag_model::{Comparison, Evidence, ProbeStatus, Severity, Threshold, Unit, Value};
+use perfdiag_model::{Comparison, Evidence, Severity, Threshold, Unit, Value};
 
 use super::super::{Inputs, RuleDef, context, crossed, finding};
 use super::{listing, per_target};
@@ -267,7 +267,7 @@ fn history_unreadable(inputs: &Inputs<'_>, target: &str) -> bool {
     inputs.snapshot.manifest().probes.iter().any(|p| {
         p.id.starts_with("mssql")
             && p.target.as_deref().is_none_or(|t| t == target)
-            && p.status != ProbeStatus::Ok
+            && !p.status.is_complete()
             && p.message
                 .as_deref()
                 .is_some_and(|m| m.to_ascii_lowercase().contains("backup"))
