@@ -8,6 +8,7 @@
 
 mod error;
 pub mod rows;
+pub(crate) mod tally;
 mod target;
 
 use std::time::Duration;

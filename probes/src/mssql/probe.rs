@@ -1,81 +1,6 @@
-//! Sub-probe bookkeeping: each SQL Server sub-probe (`mssql.server`,
-//! `mssql.databases`, …) may run at the start and at the end of the window; its
-//! [`Tally`] gathers the time spent, what could not be read and why, and decides the
-//! status once, in [`Tally::record`], with the same rules as the PostgreSQL probe:
-//! nothing wrong is `ok`; something read and something not is `partial`; only a
-//! missing permission is `skipped` (with the GRANT as hint); nothing read because of
-//! errors is `failed`.
+//! SQL Server sub-probes' helpers: the shared [`Tally`] and quoting of names.
 
-use std::time::{Duration, Instant};
-
-use perfdiag_model::{ProbeRecord, ProbeStatus};
-
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    spent: Duration,
-    ok_parts: u32,
-    failed: Vec<String>,
-    skipped: Vec<String>,
-    hints: Vec<String>,
-}
-
-impl Tally {
-    /// Runs one part of the sub-probe, timing it.
-    pub fn timed<T>(&mut self, body: impl FnOnce(&mut Self) -> T) -> T {
-        let started = Instant::now();
-        let out = body(self);
-        self.spent += started.elapsed();
-        out
-    }
-
-    pub fn ok(&mut self) {
-        self.ok_parts += 1;
-    }
-
-    pub fn failed(&mut self, what: &str, err: &impl std::fmt::Display) {
-        self.failed.push(format!("{what}: {err}"));
-    }
-
-    /// A part left out for lack of a permission, with the GRANT that allows it.
-    pub fn skipped(&mut self, what: String, hint: &str) {
-        self.skipped.push(what);
-        self.hint(hint);
-    }
-
-    pub fn hint(&mut self, hint: &str) {
-        if !self.hints.iter().any(|h| h == hint) {
-            self.hints.push(hint.to_owned());
-        }
-    }
-
-    pub fn record(&self, id: &str, target: &str) -> ProbeRecord {
-        let clean = self.failed.is_empty() && self.skipped.is_empty();
-        let status = if clean {
-            ProbeStatus::Ok
-        } else if self.ok_parts > 0 {
-            ProbeStatus::Partial
-        } else if self.failed.is_empty() {
-            ProbeStatus::Skipped
-        } else {
-            ProbeStatus::Failed
-        };
-        let mut message = Vec::new();
-        if !self.skipped.is_empty() {
-            message.push(format!("not collected: {}", self.skipped.join("; ")));
-        }
-        if !self.failed.is_empty() {
-            message.push(format!("failed: {}", self.failed.join("; ")));
-        }
-        ProbeRecord {
-            id: id.to_owned(),
-            target: Some(target.to_owned()),
-            status,
-            duration_ms: u64::try_from(self.spent.as_millis()).unwrap_or(u64::MAX),
-            message: (!message.is_empty()).then(|| message.join(". ")),
-            hint: (!self.hints.is_empty()).then(|| self.hints.join("\n")),
-        }
-    }
-}
+pub(crate) use crate::db::tally::Tally;
 
 /// Quotes a name for T-SQL (`[my db]`), doubling any `]`.
 pub(crate) fn quote_name(name: &str) -> String {
@@ -85,25 +10,6 @@ pub(crate) fn quote_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn status_is_decided_in_one_place() {
-        let mut t = Tally::default();
-        t.ok();
-        assert_eq!(t.record("p", "x").status, ProbeStatus::Ok);
-        t.skipped("backups".into(), "GRANT x");
-        let r = t.record("p", "x");
-        assert_eq!(r.status, ProbeStatus::Partial);
-        assert_eq!(r.hint.as_deref(), Some("GRANT x"));
-        let mut s = Tally::default();
-        s.skipped("backups".into(), "GRANT x");
-        assert_eq!(s.record("p", "x").status, ProbeStatus::Skipped);
-        let mut f = Tally::default();
-        f.failed("waits", &"boom");
-        let r = f.record("p", "x");
-        assert_eq!(r.status, ProbeStatus::Failed);
-        assert_eq!(r.message.as_deref(), Some("failed: waits: boom"));
-    }
 
     #[test]
     fn names_are_bracketed() {

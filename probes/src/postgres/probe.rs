@@ -1,4 +1,5 @@
-//! Sub-probe bookkeeping and typed reading of rows, shared by the PostgreSQL modules.
+//! Typed reading of rows, shared by the PostgreSQL modules, with the sub-probes'
+//! [`Tally`] (probes/src/db/tally.rs).
 //!
 //! A sub-probe (`postgres.settings`, `postgres.statements`, ...) may run at the start
 //! and again at the end of the window; its [`Tally`] gathers the time spent, what
@@ -7,89 +8,10 @@
 //! missing privilege or extension is `skipped` (with the remedy as hint); nothing
 //! read because of errors is `failed`.
 
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, Utc};
-use perfdiag_model::{ProbeRecord, ProbeStatus};
 
-use super::connect::QueryError;
 use crate::db::Row;
-
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    spent: Duration,
-    /// Parts that were read.
-    ok_parts: u32,
-    /// Parts not read because of an error: what, and the error.
-    failed: Vec<String>,
-    /// Parts not read because a privilege or an extension is missing.
-    skipped: Vec<String>,
-    hints: Vec<String>,
-}
-
-impl Tally {
-    /// Runs one part of the sub-probe, timing it.
-    pub fn timed<T>(&mut self, body: impl FnOnce(&mut Self) -> T) -> T {
-        let started = Instant::now();
-        let out = body(self);
-        self.spent += started.elapsed();
-        out
-    }
-
-    pub fn ok(&mut self) {
-        self.ok_parts += 1;
-    }
-
-    pub fn failed(&mut self, what: &str, err: &QueryError) {
-        self.failed.push(format!("{what}: {err}"));
-    }
-
-    /// A part left out for lack of a privilege or an extension, with the remedy.
-    pub fn skipped(&mut self, what: String, hint: &str) {
-        self.skipped.push(what);
-        if !self.hints.iter().any(|h| h == hint) {
-            self.hints.push(hint.to_owned());
-        }
-    }
-
-    pub fn hint(&mut self, hint: &str) {
-        if !self.hints.iter().any(|h| h == hint) {
-            self.hints.push(hint.to_owned());
-        }
-    }
-
-    /// Whether nothing went wrong so far.
-    pub fn is_clean(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty()
-    }
-
-    pub fn record(&self, id: &str, target: &str) -> ProbeRecord {
-        let status = if self.is_clean() {
-            ProbeStatus::Ok
-        } else if self.ok_parts > 0 {
-            ProbeStatus::Partial
-        } else if self.failed.is_empty() {
-            ProbeStatus::Skipped
-        } else {
-            ProbeStatus::Failed
-        };
-        let mut message = Vec::new();
-        if !self.skipped.is_empty() {
-            message.push(format!("not collected: {}", self.skipped.join("; ")));
-        }
-        if !self.failed.is_empty() {
-            message.push(format!("failed: {}", self.failed.join("; ")));
-        }
-        ProbeRecord {
-            id: id.to_owned(),
-            target: Some(target.to_owned()),
-            status,
-            duration_ms: u64::try_from(self.spent.as_millis()).unwrap_or(u64::MAX),
-            message: (!message.is_empty()).then(|| message.join(". ")),
-            hint: (!self.hints.is_empty()).then(|| self.hints.join("\n")),
-        }
-    }
-}
+pub(crate) use crate::db::tally::Tally;
 
 // Typed reading of a row's cells (text from a live connection or from a capture's
 // CSV file): NULL, a missing column and an unreadable value are all "unknown". The SQL
@@ -184,7 +106,9 @@ pub(crate) fn quote_ident(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::connect::QueryError;
     use super::*;
+    use perfdiag_model::ProbeStatus;
 
     fn err(code: &str) -> QueryError {
         QueryError {
@@ -194,25 +118,13 @@ mod tests {
     }
 
     #[test]
-    fn status_is_decided_in_one_place() {
+    fn a_failed_part_names_its_sqlstate() {
         let mut t = Tally::default();
         t.ok();
-        assert_eq!(t.record("p", "x").status, ProbeStatus::Ok);
         t.failed("a", &err("57014"));
         let r = t.record("p", "x");
         assert_eq!(r.status, ProbeStatus::Partial);
         assert!(r.message.unwrap().contains("a: boom (SQLSTATE 57014)"));
-
-        let mut s = Tally::default();
-        s.skipped("hba".into(), "GRANT x");
-        let r = s.record("p", "x");
-        assert_eq!(r.status, ProbeStatus::Skipped);
-        assert_eq!(r.hint.as_deref(), Some("GRANT x"));
-        assert_eq!(r.target.as_deref(), Some("x"));
-
-        let mut f = Tally::default();
-        f.failed("a", &err("XX000"));
-        assert_eq!(f.record("p", "x").status, ProbeStatus::Failed);
     }
 
     #[test]
