@@ -7,7 +7,7 @@ use perfdiag_model::facts::MssqlFacts;
 use perfdiag_model::facts::mssql::MssqlDatabase;
 use perfdiag_model::{Comparison, Evidence, Severity, Threshold, Unit, Value};
 
-use super::super::{Inputs, RuleDef, context, crossed, finding};
+use super::super::{Inputs, Outcome, RuleDef, context, crossed, finding};
 use super::{listing, per_target};
 use crate::baseline::{Direction, RuleSpec};
 use crate::frames::{Missing, Need};
@@ -43,28 +43,7 @@ pub(in crate::rules) const AUTO_SHRINK: RuleDef = RuleDef {
     id: "mssql.database.auto_shrink",
     direction: Direction::Condition,
     variants: &[],
-    eval: |inputs, spec| {
-        per_target(inputs, |t| {
-            let all = databases(t)?;
-            if all.iter().all(|d| d.auto_shrink.is_none()) {
-                return Err(Missing("facts mssql.databases.auto_shrink".into()));
-            }
-            let names: Vec<String> = all
-                .iter()
-                .filter(|d| d.auto_shrink == Some(true))
-                .map(|d| d.name.clone())
-                .collect();
-            if names.is_empty() {
-                return Ok(Vec::new());
-            }
-            Ok(vec![finding(
-                spec,
-                spec.condition_severity(),
-                Some(t.target.clone()),
-                count_evidence("mssql.databases.auto_shrink", &names),
-            )])
-        })
-    },
+    eval: |inputs, spec| option_on(inputs, spec, "auto_shrink", |d| d.auto_shrink),
 };
 
 /// AUTO_CLOSE ON: the database is shut down when its last connection closes and
@@ -74,29 +53,38 @@ pub(in crate::rules) const AUTO_CLOSE: RuleDef = RuleDef {
     id: "mssql.database.auto_close",
     direction: Direction::Condition,
     variants: &[],
-    eval: |inputs, spec| {
-        per_target(inputs, |t| {
-            let all = databases(t)?;
-            if all.iter().all(|d| d.auto_close.is_none()) {
-                return Err(Missing("facts mssql.databases.auto_close".into()));
-            }
-            let names: Vec<String> = all
-                .iter()
-                .filter(|d| d.auto_close == Some(true))
-                .map(|d| d.name.clone())
-                .collect();
-            if names.is_empty() {
-                return Ok(Vec::new());
-            }
-            Ok(vec![finding(
-                spec,
-                spec.condition_severity(),
-                Some(t.target.clone()),
-                count_evidence("mssql.databases.auto_close", &names),
-            )])
-        })
-    },
+    eval: |inputs, spec| option_on(inputs, spec, "auto_close", |d| d.auto_close),
 };
+
+/// The databases with a database option on (one finding per server naming them);
+/// not evaluated when the option was read for none.
+fn option_on(
+    inputs: &Inputs<'_>,
+    spec: &RuleSpec,
+    option: &str,
+    value: fn(&MssqlDatabase) -> Option<bool>,
+) -> Outcome {
+    per_target(inputs, |t| {
+        let all = databases(t)?;
+        if all.iter().all(|d| value(d).is_none()) {
+            return Err(Missing(format!("facts mssql.databases.{option}")));
+        }
+        let names: Vec<String> = all
+            .iter()
+            .filter(|d| value(d) == Some(true))
+            .map(|d| d.name.clone())
+            .collect();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![finding(
+            spec,
+            spec.condition_severity(),
+            Some(t.target.clone()),
+            count_evidence(&format!("mssql.databases.{option}"), &names),
+        )])
+    })
+}
 
 /// Hours since the last good DBCC CHECKDB of each database (tempdb excepted), the
 /// oldest graded: corruption found late is corruption already in the backups. A
