@@ -85,6 +85,45 @@ impl Tally {
     }
 }
 
+/// The record of a sub-probe sampled every tick (sessions): `ok` when every sample
+/// was read, `partial` or `failed` with the first error when some were not, `skipped`
+/// when the window ended before the first tick.
+pub(crate) fn sampled(
+    id: &str,
+    target: &str,
+    (ok, failed): (u32, u32),
+    first_error: Option<&str>,
+    spent: Duration,
+) -> ProbeRecord {
+    let (status, message) = match (ok, failed) {
+        (0, 0) => (
+            ProbeStatus::Skipped,
+            Some("no sample was taken (the window ended before the first tick)".to_owned()),
+        ),
+        (_, 0) => (ProbeStatus::Ok, None),
+        (ok, failed) => (
+            if ok > 0 {
+                ProbeStatus::Partial
+            } else {
+                ProbeStatus::Failed
+            },
+            Some(format!(
+                "{failed} of {} samples failed: {}",
+                ok + failed,
+                first_error.unwrap_or("unknown error")
+            )),
+        ),
+    };
+    ProbeRecord {
+        id: id.to_owned(),
+        target: Some(target.to_owned()),
+        status,
+        duration_ms: u64::try_from(spent.as_millis()).unwrap_or(u64::MAX),
+        message,
+        hint: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +145,26 @@ mod tests {
         let r = f.record("p", "x");
         assert_eq!(r.status, ProbeStatus::Failed);
         assert_eq!(r.message.as_deref(), Some("failed: waits: boom"));
+    }
+
+    #[test]
+    fn a_sampled_probe_counts_its_failed_ticks() {
+        let spent = Duration::from_millis(12);
+        let r = sampled("s", "x", (0, 0), None, spent);
+        assert_eq!(r.status, ProbeStatus::Skipped);
+        assert_eq!(
+            sampled("s", "x", (5, 0), None, spent).status,
+            ProbeStatus::Ok
+        );
+        let r = sampled("s", "x", (3, 2), Some("timeout"), spent);
+        assert_eq!(r.status, ProbeStatus::Partial);
+        assert_eq!(r.message.as_deref(), Some("2 of 5 samples failed: timeout"));
+        assert_eq!(r.duration_ms, 12);
+        let r = sampled("s", "x", (0, 2), None, spent);
+        assert_eq!(r.status, ProbeStatus::Failed);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("2 of 2 samples failed: unknown error")
+        );
     }
 }

@@ -379,7 +379,6 @@ impl MssqlCollector {
     }
 
     fn sessions_record(&self) -> ProbeRecord {
-        let total = self.ticks_ok + self.ticks_failed;
         if !self.can_see_sessions {
             return ProbeRecord {
                 id: "mssql.sessions".to_owned(),
@@ -394,32 +393,13 @@ impl MssqlCollector {
                 hint: Some(self.grant("VIEW SERVER STATE")),
             };
         }
-        let (status, message) = match (self.ticks_ok, self.ticks_failed) {
-            (0, 0) => (
-                ProbeStatus::Skipped,
-                Some("no sample was taken (the window ended before the first tick)".to_owned()),
-            ),
-            (_, 0) => (ProbeStatus::Ok, None),
-            (ok, failed) => (
-                if ok > 0 {
-                    ProbeStatus::Partial
-                } else {
-                    ProbeStatus::Failed
-                },
-                Some(format!(
-                    "{failed} of {total} samples failed: {}",
-                    self.first_tick_error.as_deref().unwrap_or("unknown error")
-                )),
-            ),
-        };
-        ProbeRecord {
-            id: "mssql.sessions".to_owned(),
-            target: Some(self.label.clone()),
-            status,
-            duration_ms: u64::try_from(self.sessions_spent.as_millis()).unwrap_or(u64::MAX),
-            message,
-            hint: None,
-        }
+        crate::db::tally::sampled(
+            "mssql.sessions",
+            &self.label,
+            (self.ticks_ok, self.ticks_failed),
+            self.first_tick_error.as_deref(),
+            self.sessions_spent,
+        )
     }
 
     /// The end readings and everything gathered, as [`DbOutput`].

@@ -27,7 +27,7 @@ mod tables;
 use std::time::{Duration, Instant};
 
 use perfdiag_model::facts::PostgresFacts;
-use perfdiag_model::{ProbeRecord, ProbeStatus, tables as names};
+use perfdiag_model::{ProbeRecord, tables as names};
 
 use crate::db::{DbCollector, DbError, DbOptions, DbOutput, DbTarget, Engine};
 use crate::offline::{Phase, Replay};
@@ -144,33 +144,13 @@ impl PgCollector {
 
     fn sessions_record(&self) -> ProbeRecord {
         let s = &self.sessions;
-        let total = s.ticks_ok + s.ticks_failed;
-        let (status, message) = match (s.ticks_ok, s.ticks_failed) {
-            (0, 0) => (
-                ProbeStatus::Skipped,
-                Some("no sample was taken (the window ended before the first tick)".to_owned()),
-            ),
-            (_, 0) => (ProbeStatus::Ok, None),
-            (ok, failed) => (
-                if ok > 0 {
-                    ProbeStatus::Partial
-                } else {
-                    ProbeStatus::Failed
-                },
-                Some(format!(
-                    "{failed} of {total} samples failed: {}",
-                    s.first_error.as_deref().unwrap_or("unknown error")
-                )),
-            ),
-        };
-        ProbeRecord {
-            id: "postgres.sessions".to_owned(),
-            target: Some(self.label.clone()),
-            status,
-            duration_ms: u64::try_from(self.sessions_spent.as_millis()).unwrap_or(u64::MAX),
-            message,
-            hint: None,
-        }
+        crate::db::tally::sampled(
+            "postgres.sessions",
+            &self.label,
+            (s.ticks_ok, s.ticks_failed),
+            s.first_error.as_deref(),
+            self.sessions_spent,
+        )
     }
 
     /// The end readings and everything gathered, as [`DbOutput`].
