@@ -26,6 +26,7 @@ mod mysql;
 mod network;
 mod os;
 mod postgres;
+mod rows;
 mod sql;
 
 /// What the rules read: the sampled numbers and the facts documents.
