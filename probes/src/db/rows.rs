@@ -161,16 +161,6 @@ impl TextRows {
             .position(|c| c.eq_ignore_ascii_case(column))
     }
 
-    /// The columns of `needed` that are missing: a file from another version of the
-    /// script, or a query the server answered differently.
-    pub fn missing<'a>(&self, needed: &[&'a str]) -> Vec<&'a str> {
-        needed
-            .iter()
-            .copied()
-            .filter(|c| self.index(c).is_none())
-            .collect()
-    }
-
     /// Each row, for typed reading.
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
         self.rows.iter().map(move |cells| Row { rows: self, cells })
@@ -262,8 +252,8 @@ impl<'a> Row<'a> {
 
 pub fn parse_bool(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
-        "t" | "true" | "1" | "on" | "yes" => Some(true),
-        "f" | "false" | "0" | "off" | "no" => Some(false),
+        "t" | "true" | "1" | "on" | "yes" | "y" => Some(true),
+        "f" | "false" | "0" | "off" | "no" | "n" => Some(false),
         _ => None,
     }
 }
@@ -310,7 +300,6 @@ mod tests {
         assert_eq!(r[1].i64("value"), None, "empty field is NULL");
         assert_eq!(r[1].bool("flag"), None, "NULL is not a boolean");
         assert_eq!(r[1].text("nope"), None);
-        assert_eq!(rows.missing(&["name", "gone"]), vec!["gone"]);
     }
 
     #[test]

@@ -325,13 +325,8 @@ pub(crate) fn parse_uint(text: &str) -> Option<u64> {
     })
 }
 
-pub(crate) fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_uppercase().as_str() {
-        "1" | "ON" | "YES" | "TRUE" | "Y" => Some(true),
-        "0" | "OFF" | "NO" | "FALSE" | "N" => Some(false),
-        _ => None,
-    }
-}
+/// MySQL's ON/OFF, YES/NO, Y/N and 1/0, as every client's booleans are read.
+pub(crate) use crate::db::rows::parse_bool;
 
 #[cfg(test)]
 mod tests {
